@@ -1,0 +1,390 @@
+#include "common/cli.h"
+
+#include <algorithm>
+#include <iostream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace common::cli {
+namespace {
+
+bool IsPrefix(const std::vector<std::string>& prefix,
+              const std::vector<std::string>& path) {
+  return prefix.size() <= path.size() &&
+         std::equal(prefix.begin(), prefix.end(), path.begin());
+}
+
+const Flag* FindFlag(const std::vector<Flag>& flags, absl::string_view name) {
+  for (const Flag& f : flags) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+std::string FlagUsage(const Flag& f) {
+  std::string s = absl::StrCat("--", f.name);
+  if (!f.value_name.empty()) absl::StrAppend(&s, " ", f.value_name);
+  return s;
+}
+
+void PrintFlags(const std::vector<Flag>& flags, std::ostream& out) {
+  size_t width = 0;
+  for (const Flag& f : flags) width = std::max(width, FlagUsage(f).size());
+  for (const Flag& f : flags) {
+    std::string usage = FlagUsage(f);
+    out << "  " << usage << std::string(width - usage.size() + 2, ' ')
+        << f.help;
+    if (f.required) out << " (required)";
+    if (f.repeated) out << " (repeatable)";
+    out << "\n";
+  }
+}
+
+std::string PathString(const std::vector<std::string>& path) {
+  return absl::StrJoin(path, " ");
+}
+
+void PrintCommandHelp(const Program& program, const Command& cmd,
+                      std::ostream& out) {
+  out << "Usage: " << program.name << " " << PathString(cmd.path);
+  if (!cmd.flags.empty()) out << " [FLAGS]";
+  if (!cmd.args_usage.empty()) out << " " << cmd.args_usage;
+  out << "\n\n" << cmd.summary << "\n";
+  if (!cmd.description.empty()) out << "\n" << cmd.description << "\n";
+  if (!cmd.flags.empty()) {
+    out << "\nFlags:\n";
+    PrintFlags(cmd.flags, out);
+  }
+  if (!program.global_flags.empty()) {
+    out << "\nGlobal flags:\n";
+    PrintFlags(program.global_flags, out);
+  }
+  out << "\nExit status: 0 ok, 1 refused or failed, 2 usage error.\n";
+}
+
+void PrintCommandList(const Program& program,
+                      const std::vector<std::string>& prefix,
+                      std::ostream& out) {
+  if (prefix.empty()) {
+    out << "Usage: " << program.name << " [GLOBAL FLAGS] COMMAND [FLAGS] [ARGS]\n\n"
+        << program.about << "\n";
+  } else {
+    out << "Usage: " << program.name << " " << PathString(prefix)
+        << " COMMAND [FLAGS] [ARGS]\n";
+  }
+  out << "\nCommands:\n";
+  size_t width = 0;
+  std::vector<const Command*> matching;
+  for (const Command& c : program.commands) {
+    if (!IsPrefix(prefix, c.path)) continue;
+    matching.push_back(&c);
+    width = std::max(width, PathString(c.path).size() + 1 + c.args_usage.size());
+  }
+  for (const Command* c : matching) {
+    std::string usage = PathString(c->path);
+    if (!c->args_usage.empty()) absl::StrAppend(&usage, " ", c->args_usage);
+    out << "  " << usage << std::string(width - usage.size() + 2, ' ')
+        << c->summary << "\n";
+  }
+  if (!program.global_flags.empty()) {
+    out << "\nGlobal flags:\n";
+    PrintFlags(program.global_flags, out);
+  }
+  out << "\nRun \"" << program.name << " COMMAND --help\" for a command's flags.\n";
+}
+
+}  // namespace
+
+size_t EditDistance(absl::string_view a, absl::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      size_t cost = (a[i - 1] == b[j - 1]) ? 0 : 1;
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + cost});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string ClosestMatch(absl::string_view word,
+                         const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const std::string& c : candidates) {
+    size_t d = EditDistance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+bool Invocation::Has(absl::string_view flag) const {
+  return flags_.find(flag) != flags_.end();
+}
+
+std::string Invocation::Get(absl::string_view flag,
+                            absl::string_view fallback) const {
+  auto it = flags_.find(flag);
+  if (it == flags_.end() || it->second.empty()) return std::string(fallback);
+  return it->second.back();
+}
+
+std::vector<std::string> Invocation::GetAll(absl::string_view flag) const {
+  auto it = flags_.find(flag);
+  if (it == flags_.end()) return {};
+  return it->second;
+}
+
+absl::StatusOr<int64_t> Invocation::GetInt(absl::string_view flag,
+                                           int64_t fallback, int64_t min,
+                                           int64_t max) const {
+  if (!Has(flag)) return fallback;
+  std::string value = Get(flag);
+  int64_t v;
+  if (!absl::SimpleAtoi(value, &v)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, " expects a whole number, got \"", value, "\""));
+  }
+  if (v < min || v > max) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, " must be between ", min, " and ", max, ", got ", v));
+  }
+  return v;
+}
+
+int Invocation::UsageError(absl::string_view message) const {
+  err_ << name_ << ": " << message << "\nRun \"" << name_
+       << " --help\" for usage.\n";
+  return kExitUsage;
+}
+
+int Invocation::Refused(absl::string_view message) const {
+  err_ << name_ << ": " << message << "\n";
+  return kExitRefused;
+}
+
+class Parser {
+ public:
+  Parser(const Program& program, std::ostream& out, std::ostream& err)
+      : program_(program), out_(out), err_(err) {}
+
+  int Run(const std::vector<std::string>& argv) {
+    std::vector<std::string> tokens(argv.begin() + (argv.empty() ? 0 : 1),
+                                    argv.end());
+    bool help = false;
+    if (!tokens.empty() && tokens[0] == "help") {
+      help = true;
+      tokens.erase(tokens.begin());
+    }
+
+    // Phase 1: the command path, with global flags allowed in between.
+    std::vector<std::string> path;
+    std::vector<std::string> rest;
+    size_t i = 0;
+    for (; i < tokens.size(); ++i) {
+      const std::string& t = tokens[i];
+      if (t == "--help" || t == "-h") {
+        help = true;
+        continue;
+      }
+      if (absl::StartsWith(t, "--")) {
+        const Flag* global = FindFlag(program_.global_flags, FlagName(t));
+        if (global != nullptr) {
+          rest.push_back(t);
+          if (!global->value_name.empty() && t.find('=') == std::string::npos &&
+              i + 1 < tokens.size()) {
+            rest.push_back(tokens[++i]);
+          }
+          continue;
+        }
+        break;  // a command flag: the path is complete
+      }
+      std::vector<std::string> longer = path;
+      longer.push_back(t);
+      if (!HasCommandWithPrefix(longer)) break;
+      path = std::move(longer);
+      if (FindCommand(path) != nullptr && !HasLongerCommand(path)) {
+        ++i;
+        break;
+      }
+    }
+    for (; i < tokens.size(); ++i) rest.push_back(tokens[i]);
+
+    const Command* cmd = FindCommand(path);
+    if (cmd == nullptr) {
+      if (help || (rest.empty() && path.empty())) {
+        PrintCommandList(program_, path, help ? out_ : err_);
+        return help ? kExitOk : kExitUsage;
+      }
+      return UnknownCommand(path, rest);
+    }
+    if (help || std::find(rest.begin(), rest.end(), "--help") != rest.end() ||
+        std::find(rest.begin(), rest.end(), "-h") != rest.end()) {
+      // A literal "--help" after "--" is an argument, not a request for help.
+      auto dashdash = std::find(rest.begin(), rest.end(), "--");
+      if (help || std::find(rest.begin(), dashdash, "--help") != dashdash ||
+          std::find(rest.begin(), dashdash, "-h") != dashdash) {
+        PrintCommandHelp(program_, *cmd, out_);
+        return kExitOk;
+      }
+    }
+    return RunCommand(*cmd, rest);
+  }
+
+ private:
+  static std::string FlagName(absl::string_view token) {
+    token.remove_prefix(2);
+    return std::string(token.substr(0, token.find('=')));
+  }
+
+  bool HasCommandWithPrefix(const std::vector<std::string>& prefix) const {
+    for (const Command& c : program_.commands) {
+      if (IsPrefix(prefix, c.path)) return true;
+    }
+    return false;
+  }
+  bool HasLongerCommand(const std::vector<std::string>& path) const {
+    for (const Command& c : program_.commands) {
+      if (c.path.size() > path.size() && IsPrefix(path, c.path)) return true;
+    }
+    return false;
+  }
+  const Command* FindCommand(const std::vector<std::string>& path) const {
+    for (const Command& c : program_.commands) {
+      if (c.path == path) return &c;
+    }
+    return nullptr;
+  }
+
+  int UnknownCommand(const std::vector<std::string>& path,
+                     const std::vector<std::string>& rest) {
+    std::string prefix = program_.name;
+    if (!path.empty()) absl::StrAppend(&prefix, " ", PathString(path));
+    // The first word that did not continue the path.
+    std::string word;
+    for (const std::string& r : rest) {
+      if (!absl::StartsWith(r, "-")) {
+        word = r;
+        break;
+      }
+    }
+    std::vector<std::string> next;
+    for (const Command& c : program_.commands) {
+      if (c.path.size() > path.size() && IsPrefix(path, c.path)) {
+        next.push_back(c.path[path.size()]);
+      }
+    }
+    if (word.empty()) {
+      err_ << prefix << ": missing command; one of: "
+           << absl::StrJoin(Unique(next), ", ") << "\n";
+    } else {
+      err_ << prefix << ": unknown command \"" << word << "\"";
+      std::string guess = ClosestMatch(word, next);
+      if (!guess.empty()) err_ << "; did you mean \"" << guess << "\"?";
+      err_ << "\n";
+    }
+    err_ << "Run \"" << prefix << " --help\" for the list of commands.\n";
+    return kExitUsage;
+  }
+
+  static std::vector<std::string> Unique(std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+  }
+
+  int RunCommand(const Command& cmd, const std::vector<std::string>& tokens) {
+    Invocation inv(out_, err_);
+    inv.name_ = absl::StrCat(program_.name, " ", PathString(cmd.path));
+    std::vector<std::string> names;
+    for (const Flag& f : cmd.flags) names.push_back(f.name);
+    for (const Flag& f : program_.global_flags) names.push_back(f.name);
+
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      const std::string& t = tokens[i];
+      if (t == "--") {
+        inv.args_.insert(inv.args_.end(), tokens.begin() + i + 1, tokens.end());
+        break;
+      }
+      if (!absl::StartsWith(t, "--") || t.size() == 2) {
+        if (absl::StartsWith(t, "-") && t.size() > 1) {
+          return inv.UsageError(absl::StrCat(
+              "unknown option \"", t, "\"; flags take two dashes"));
+        }
+        inv.args_.push_back(t);
+        continue;
+      }
+      std::string name = FlagName(t);
+      const Flag* flag = FindFlag(cmd.flags, name);
+      if (flag == nullptr) flag = FindFlag(program_.global_flags, name);
+      if (flag == nullptr) {
+        std::string msg = absl::StrCat("unknown flag --", name);
+        std::string guess = ClosestMatch(name, names);
+        if (!guess.empty()) absl::StrAppend(&msg, "; did you mean --", guess, "?");
+        return inv.UsageError(msg);
+      }
+      std::string value;
+      size_t eq = t.find('=');
+      if (flag->value_name.empty()) {
+        if (eq != std::string::npos) {
+          return inv.UsageError(
+              absl::StrCat("--", name, " is a switch and takes no value"));
+        }
+        value = "true";
+      } else if (eq != std::string::npos) {
+        value = t.substr(eq + 1);
+      } else {
+        if (i + 1 >= tokens.size()) {
+          return inv.UsageError(absl::StrCat("--", name, " needs a value (",
+                                             flag->value_name, ")"));
+        }
+        value = tokens[++i];
+      }
+      auto& values = inv.flags_[name];
+      if (!values.empty() && !flag->repeated &&
+          FindFlag(program_.global_flags, name) == nullptr) {
+        return inv.UsageError(absl::StrCat("--", name, " given twice"));
+      }
+      values.push_back(std::move(value));
+    }
+    for (const Flag& f : cmd.flags) {
+      if (f.required && !inv.Has(f.name)) {
+        return inv.UsageError(absl::StrCat("missing required flag --", f.name,
+                                           " ", f.value_name));
+      }
+    }
+    const int n = static_cast<int>(inv.args_.size());
+    if (n < cmd.min_args || (cmd.max_args >= 0 && n > cmd.max_args)) {
+      std::string want = cmd.args_usage.empty() ? "no arguments" : cmd.args_usage;
+      return inv.UsageError(absl::StrCat("expected ", want, ", got ", n,
+                                         n == 1 ? " argument" : " arguments"));
+    }
+    return cmd.run(inv);
+  }
+
+  const Program& program_;
+  std::ostream& out_;
+  std::ostream& err_;
+};
+
+int Run(const Program& program, const std::vector<std::string>& argv,
+        std::ostream& out, std::ostream& err) {
+  return Parser(program, out, err).Run(argv);
+}
+
+int Run(const Program& program, int argc, char** argv) {
+  return Run(program, std::vector<std::string>(argv, argv + argc), std::cout,
+             std::cerr);
+}
+
+}  // namespace common::cli

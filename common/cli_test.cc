@@ -1,0 +1,180 @@
+#include "common/cli.h"
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace common::cli {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class CliTest : public ::testing::Test {
+ protected:
+  CliTest() {
+    program_.name = "secretctl";
+    program_.about = "Admin CLI.";
+    program_.global_flags = {{"data-dir", "DIR", "the data directory"}};
+    program_.commands = {
+        {{"role", "put"},
+         "NAME",
+         "create or replace a role",
+         "",
+         {{"trust", "FILE", "trust policy", false, true},
+          {"policy", "FILE", "permission policy", true, false},
+          {"max-token-lifetime", "SECONDS", "limit"},
+          {"verbose", "", "say more"}},
+         1,
+         1,
+         [this](const Invocation& inv) {
+           last_args_ = inv.args();
+           policies_ = inv.GetAll("policy");
+           trust_ = inv.Get("trust");
+           data_dir_ = inv.Get("data-dir");
+           verbose_ = inv.Has("verbose");
+           return kExitOk;
+         }},
+        {{"role", "list"}, "", "list roles", "", {}, 0, 0,
+         [](const Invocation&) { return kExitOk; }},
+        {{"exec"}, "-- CMD [ARGS...]", "run a command", "", {}, 1, -1,
+         [this](const Invocation& inv) {
+           last_args_ = inv.args();
+           return kExitRefused;
+         }},
+    };
+  }
+
+  int Call(std::vector<std::string> argv) {
+    argv.insert(argv.begin(), "secretctl");
+    out_.str("");
+    err_.str("");
+    return cli::Run(program_, argv, out_, err_);
+  }
+
+  Program program_;
+  std::ostringstream out_, err_;
+  std::vector<std::string> last_args_, policies_;
+  std::string trust_, data_dir_;
+  bool verbose_ = false;
+};
+
+TEST_F(CliTest, ParsesPathFlagsAndArguments) {
+  EXPECT_EQ(Call({"--data-dir", "/d", "role", "put", "web", "--trust=t.json",
+                  "--policy", "a.json", "--policy", "b.json", "--verbose"}),
+            kExitOk);
+  EXPECT_THAT(last_args_, ElementsAre("web"));
+  EXPECT_THAT(policies_, ElementsAre("a.json", "b.json"));
+  EXPECT_EQ(trust_, "t.json");
+  EXPECT_EQ(data_dir_, "/d");
+  EXPECT_TRUE(verbose_);
+}
+
+TEST_F(CliTest, GlobalFlagMayFollowTheCommand) {
+  EXPECT_EQ(Call({"role", "put", "web", "--trust", "t", "--data-dir=/x"}), kExitOk);
+  EXPECT_EQ(data_dir_, "/x");
+}
+
+TEST_F(CliTest, HandlerExitCodeIsReturned) {
+  EXPECT_EQ(Call({"exec", "--", "ls", "--help", "-l"}), kExitRefused);
+  EXPECT_THAT(last_args_, ElementsAre("ls", "--help", "-l"));
+}
+
+TEST_F(CliTest, MissingRequiredFlagIsAUsageError) {
+  EXPECT_EQ(Call({"role", "put", "web"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("secretctl role put: missing required flag --trust FILE"));
+}
+
+TEST_F(CliTest, UnknownFlagSuggestsTheClosestOne) {
+  EXPECT_EQ(Call({"role", "put", "web", "--trust", "t", "--polcy", "a"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("unknown flag --polcy; did you mean --policy?"));
+}
+
+TEST_F(CliTest, UnknownCommandSuggestsTheClosestOne) {
+  EXPECT_EQ(Call({"role", "lst"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("secretctl role: unknown command \"lst\"; did you mean \"list\"?"));
+}
+
+TEST_F(CliTest, MissingSubcommandListsTheChoices) {
+  EXPECT_EQ(Call({"role"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("missing command; one of: list, put"));
+}
+
+TEST_F(CliTest, WrongArgumentCountIsAUsageError) {
+  EXPECT_EQ(Call({"role", "put", "--trust", "t"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("expected NAME, got 0 arguments"));
+  EXPECT_EQ(Call({"role", "list", "extra"}), kExitUsage);
+}
+
+TEST_F(CliTest, FlagWithoutValueIsAUsageError) {
+  EXPECT_EQ(Call({"role", "put", "web", "--trust"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--trust needs a value (FILE)"));
+}
+
+TEST_F(CliTest, SwitchWithValueIsAUsageError) {
+  EXPECT_EQ(Call({"role", "put", "web", "--trust", "t", "--verbose=yes"}), kExitUsage);
+}
+
+TEST_F(CliTest, NonRepeatedFlagTwiceIsAUsageError) {
+  EXPECT_EQ(Call({"role", "put", "web", "--trust", "a", "--trust", "b"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--trust given twice"));
+}
+
+TEST_F(CliTest, HelpPrintsTheCommandsFlags) {
+  EXPECT_EQ(Call({"role", "put", "--help"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("Usage: secretctl role put [FLAGS] NAME"));
+  EXPECT_THAT(out_.str(), HasSubstr("--policy FILE"));
+  EXPECT_THAT(out_.str(), HasSubstr("(required)"));
+  EXPECT_EQ(Call({"help", "role", "put"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("Usage: secretctl role put"));
+}
+
+TEST_F(CliTest, TopLevelHelpListsEveryCommand) {
+  EXPECT_EQ(Call({"--help"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("role put NAME"));
+  EXPECT_THAT(out_.str(), HasSubstr("exec -- CMD [ARGS...]"));
+  EXPECT_EQ(Call({}), kExitUsage);
+}
+
+TEST_F(CliTest, SingleDashOptionIsRejected) {
+  EXPECT_EQ(Call({"role", "put", "web", "--trust", "t", "-v"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("flags take two dashes"));
+}
+
+TEST(GetIntTest, ParsesAndChecksTheRange) {
+  Program p;
+  p.name = "x";
+  int64_t got = 0;
+  std::string error;
+  p.commands = {{{"run"}, "", "", "", {{"n", "N", ""}}, 0, 0,
+                 [&](const Invocation& inv) {
+                   auto v = inv.GetInt("n", 7, 1, 100);
+                   if (!v.ok()) {
+                     error = std::string(v.status().message());
+                     return kExitUsage;
+                   }
+                   got = *v;
+                   return kExitOk;
+                 }}};
+  std::ostringstream out, err;
+  EXPECT_EQ(cli::Run(p, {"x", "run"}, out, err), kExitOk);
+  EXPECT_EQ(got, 7);
+  EXPECT_EQ(cli::Run(p, {"x", "run", "--n", "42"}, out, err), kExitOk);
+  EXPECT_EQ(got, 42);
+  EXPECT_EQ(cli::Run(p, {"x", "run", "--n", "4x"}, out, err), kExitUsage);
+  EXPECT_EQ(error, "--n expects a whole number, got \"4x\"");
+  EXPECT_EQ(cli::Run(p, {"x", "run", "--n", "101"}, out, err), kExitUsage);
+  EXPECT_EQ(error, "--n must be between 1 and 100, got 101");
+}
+
+TEST(ClosestMatchTest, FindsNearWordsOnly) {
+  EXPECT_EQ(ClosestMatch("StringLik", {"StringLike", "StringEquals"}), "StringLike");
+  EXPECT_EQ(ClosestMatch("zzz", {"StringLike"}), "");
+  EXPECT_EQ(EditDistance("kitten", "sitting"), 3u);
+}
+
+}  // namespace
+}  // namespace common::cli
