@@ -69,4 +69,16 @@ std::optional<TokenReason> GetTokenReason(const absl::Status& status) {
   return TokenReasonFromName(std::string(*payload));
 }
 
+std::string QuoteForMessage(absl::string_view value) {
+  constexpr size_t kMax = 64;
+  std::string out = "\"";
+  for (char c : value.substr(0, kMax)) {
+    const bool printable = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+    out.push_back(printable ? c : '?');
+  }
+  if (value.size() > kMax) out += "...";
+  out += "\"";
+  return out;
+}
+
 }  // namespace keys

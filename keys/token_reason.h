@@ -62,6 +62,11 @@ absl::Status TokenError(TokenReason reason, absl::string_view message);
 // The reason attached to `status`, or nullopt (ok or not a token failure).
 std::optional<TokenReason> GetTokenReason(const absl::Status& status);
 
+// `value` in double quotes for an error message: at most 64 characters,
+// anything outside printable ASCII (and '"', '\\') replaced by '?'. For
+// values from untrusted input that help an operator (kid, iss, alg).
+std::string QuoteForMessage(absl::string_view value);
+
 }  // namespace keys
 
 #endif  // SECRETD_KEYS_TOKEN_REASON_H_

@@ -141,6 +141,14 @@ absl::StatusOr<nlohmann::json> ParseStrictJson(absl::string_view text,
   return builder.TakeRoot();
 }
 
+absl::StatusOr<std::string> DumpJson(const nlohmann::json& value) {
+  try {
+    return value.dump();
+  } catch (const nlohmann::json::exception&) {
+    return absl::InvalidArgumentError("a JSON string is not valid UTF-8");
+  }
+}
+
 size_t JsonDepth(const nlohmann::json& value) {
   if (!value.is_structured()) return 0;
   size_t deepest = 0;

@@ -28,6 +28,10 @@ inline constexpr size_t kMaxJsonDepth = 16;
 absl::StatusOr<nlohmann::json> ParseStrictJson(
     absl::string_view text, size_t max_bytes, size_t max_depth = kMaxJsonDepth);
 
+// value.dump() (compact), or kInvalidArgument if a string in it is not
+// valid UTF-8 (where nlohmann would throw).
+absl::StatusOr<std::string> DumpJson(const nlohmann::json& value);
+
 // The nesting depth of `value`: 0 for a scalar, 1 for a flat object/array.
 size_t JsonDepth(const nlohmann::json& value);
 
