@@ -14,6 +14,9 @@ namespace secretctl {
 // The global flags every command accepts (--data-dir).
 std::vector<common::cli::Flag> GlobalFlags();
 
+// attest keygen|issue|verify (attest_commands.h).
+std::vector<common::cli::Command> AttestCommands();
+
 }  // namespace secretctl
 
 #endif  // SECRETD_SECRETCTL_COMMANDS_H_

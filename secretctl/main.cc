@@ -30,5 +30,8 @@ int main(int argc, char** argv) {
       "audit log.";
   program.global_flags = secretctl::GlobalFlags();
   // Command groups are appended here as they are built.
+  for (auto& c : secretctl::AttestCommands()) {
+    program.commands.push_back(std::move(c));
+  }
   return common::cli::Run(program, argc, argv);
 }
