@@ -51,6 +51,20 @@ TEST(Base64UrlTest, RejectsEverythingNonCanonical) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// libsodium 1.0.18 alone accepts these (found by jws_fuzzer).
+TEST(Base64UrlTest, RejectsBytesAbove0x7f) {
+  for (int c = 0x80; c <= 0xff; ++c) {
+    std::string text = "QUJ";
+    text.push_back(static_cast<char>(c));
+    EXPECT_THAT(Base64UrlDecode(text),
+                StatusIs(absl::StatusCode::kInvalidArgument))
+        << c;
+    EXPECT_THAT(Base64UrlDecodeSecret(text),
+                StatusIs(absl::StatusCode::kInvalidArgument))
+        << c;
+  }
+}
+
 TEST(Base64UrlTest, SecretRoundTrip) {
   auto secret = Base64UrlDecodeSecret("Zm9vYmFy");
   ASSERT_TRUE(secret.ok());
