@@ -47,9 +47,11 @@ std::string Describe(absl::string_view name, int64_t version) {
   return absl::StrCat("secret \"", name, "\" version ", version);
 }
 
-absl::StatusOr<SecretBytes> Unwrap(const Kek& kek, absl::string_view name,
-                                   int64_t version, absl::string_view aad,
-                                   const EncryptedSecret& encrypted) {
+// Unwraps the data key into `data_key` (32 bytes, owned by the caller, who
+// wipes it).
+absl::Status Unwrap(const Kek& kek, absl::string_view name, int64_t version,
+                    absl::string_view aad, const EncryptedSecret& encrypted,
+                    uint8_t* data_key) {
   if (encrypted.kek_id != kek.id()) {
     return absl::FailedPreconditionError(
         absl::StrCat(Describe(name, version), " is wrapped by KEK ",
@@ -63,16 +65,29 @@ absl::StatusOr<SecretBytes> Unwrap(const Kek& kek, absl::string_view name,
                      kWrappedDataKeySize));
   }
   const SecretAccess access = InsecureSecretAccess::Get();
-  SecretBytes data_key(kKey);
   if (!Open(kek.key(access).data(access), encrypted.wrapped_data_key, aad,
-            data_key.data(access))) {
+            data_key)) {
     return absl::DataLossError(absl::StrCat(
         Describe(name, version),
         ": the data key does not authenticate (the row was modified, or "
         "belongs to another name or version)"));
   }
-  return data_key;
+  return absl::OkStatus();
 }
+
+// A data key on the stack for the length of one call, wiped on every path
+// (as libsodium keeps its own derived keys). Not copyable.
+class StackKey {
+ public:
+  StackKey() = default;
+  ~StackKey() { sodium_memzero(bytes_, sizeof(bytes_)); }
+  StackKey(const StackKey&) = delete;
+  StackKey& operator=(const StackKey&) = delete;
+  uint8_t* get() { return bytes_; }
+
+ private:
+  uint8_t bytes_[kKey] = {};
+};
 
 }  // namespace
 
@@ -84,7 +99,10 @@ absl::StatusOr<std::string> SecretAad(absl::string_view name, int64_t version) {
     return absl::InvalidArgumentError(
         absl::StrCat("a secret version must be >= 0, got ", version));
   }
-  std::string aad = absl::StrCat(kAadLabel, name);
+  std::string aad;
+  aad.reserve(kAadLabel.size() + name.size() + 9);
+  aad.append(kAadLabel.data(), kAadLabel.size());
+  aad.append(name.data(), name.size());
   aad.push_back('\0');
   for (int shift = 56; shift >= 0; shift -= 8) {
     aad.push_back(
@@ -116,8 +134,8 @@ absl::StatusOr<SecretBytes> DecryptSecret(const Kek& kek,
                                           const EncryptedSecret& encrypted) {
   internal::EnsureSodium();
   ASSIGN_OR_RETURN(std::string aad, SecretAad(name, version));
-  ASSIGN_OR_RETURN(SecretBytes data_key,
-                   Unwrap(kek, name, version, aad, encrypted));
+  StackKey data_key;
+  RETURN_IF_ERROR(Unwrap(kek, name, version, aad, encrypted, data_key.get()));
   if (encrypted.ciphertext.size() < kCiphertextOverhead) {
     return absl::DataLossError(
         absl::StrCat(Describe(name, version), ": ciphertext is ",
@@ -126,7 +144,7 @@ absl::StatusOr<SecretBytes> DecryptSecret(const Kek& kek,
   }
   const SecretAccess access = InsecureSecretAccess::Get();
   SecretBytes plaintext(encrypted.ciphertext.size() - kCiphertextOverhead);
-  if (!Open(data_key.data(access), encrypted.ciphertext, aad,
+  if (!Open(data_key.get(), encrypted.ciphertext, aad,
             plaintext.data(access))) {
     return absl::DataLossError(absl::StrCat(
         Describe(name, version),
@@ -141,13 +159,16 @@ absl::StatusOr<EncryptedSecret> RewrapSecret(
     int64_t version, const EncryptedSecret& encrypted, RandomSource& random) {
   internal::EnsureSodium();
   ASSIGN_OR_RETURN(std::string aad, SecretAad(name, version));
-  ASSIGN_OR_RETURN(SecretBytes data_key,
-                   Unwrap(old_kek, name, version, aad, encrypted));
+  StackKey data_key;
+  RETURN_IF_ERROR(
+      Unwrap(old_kek, name, version, aad, encrypted, data_key.get()));
   const SecretAccess access = InsecureSecretAccess::Get();
   EncryptedSecret out;
   out.kek_id = new_kek.id();
-  out.wrapped_data_key = Seal(new_kek.key(access).data(access),
-                              data_key.AsStringView(access), aad, random);
+  out.wrapped_data_key = Seal(
+      new_kek.key(access).data(access),
+      absl::string_view(reinterpret_cast<const char*>(data_key.get()), kKey),
+      aad, random);
   out.ciphertext = encrypted.ciphertext;
   return out;
 }

@@ -25,6 +25,10 @@
 //   ASSIGN_OR_RETURN(row, keys::RewrapSecret(old_kek, new_kek, name, 3, row,
 //   random));
 //
+// The data key lives in guarded memory while encrypting; while decrypting or
+// rewrapping, the unwrapped key sits on the stack for the length of the call
+// and is wiped on every path (as libsodium keeps its derived keys), which
+// keeps DecryptSecret within a few percent of the raw libsodium calls.
 // Thread-safe.
 #ifndef SECRETD_KEYS_ENVELOPE_H_
 #define SECRETD_KEYS_ENVELOPE_H_

@@ -15,37 +15,89 @@ namespace keys {
 namespace {
 
 // sodium_malloc puts a 16-byte canary before the data and rounds the
-// unprotected region up to whole pages, so any size up to one page minus
-// the canary costs one locked page between two guard pages. Blocks of
-// exactly that size are cached.
-constexpr size_t kCachedBlockSize = 4096 - 32;
-constexpr size_t kMaxCachedBlocks = 64;
+// unprotected region up to whole pages, between two guard pages. Values up
+// to 64 KiB use blocks of 1, 2, 4, 8 or 16 pages (minus room for the
+// canary), and freed blocks are wiped and kept for reuse: a cache hit costs
+// a mutex instead of the mmap/mprotect/mlock/munmap of sodium_malloc and
+// sodium_free (about 25 µs). The data always ends where its block ends, at
+// the trailing guard page, so an overflow faults at once.
+constexpr int kSizeClasses = 5;
+constexpr size_t ClassCapacity(int k) { return (size_t{4096} << k) - 32; }
+constexpr size_t kMaxCachedPerClass[kSizeClasses] = {64, 16, 8, 4, 4};
+
+// The smallest class holding `size`, or -1 for larger values.
+int SizeClass(size_t size) {
+  for (int k = 0; k < kSizeClasses; ++k) {
+    if (size <= ClassCapacity(k)) return k;
+  }
+  return -1;
+}
 
 class BlockCache {
  public:
-  void* Take() {
+  void* Take(int k) {
     absl::MutexLock lock(&mu_);
-    if (free_.empty()) return nullptr;
-    void* block = free_.back();
-    free_.pop_back();
+    std::vector<void*>& list = free_[k];
+    if (list.empty()) return nullptr;
+    void* block = list.back();
+    list.pop_back();
     return block;
   }
-  // Takes ownership of a wiped block; false if the cache is full.
-  bool Put(void* block) {
+  // Takes ownership of a wiped block; false if the class is full.
+  bool Put(int k, void* block) {
     absl::MutexLock lock(&mu_);
-    if (free_.size() >= kMaxCachedBlocks) return false;
-    free_.push_back(block);
+    std::vector<void*>& list = free_[k];
+    if (list.size() >= kMaxCachedPerClass[k]) return false;
+    list.push_back(block);
     return true;
   }
 
  private:
   absl::Mutex mu_;
-  std::vector<void*> free_ ABSL_GUARDED_BY(mu_);
+  std::vector<void*> free_[kSizeClasses] ABSL_GUARDED_BY(mu_);
 };
 
 BlockCache& Cache() {
   static BlockCache* cache = new BlockCache;  // never destroyed
   return *cache;
+}
+
+// A per-thread front for the one-page class (keys, passwords, bundles), so
+// the common case takes no lock. At most two blocks (8 KiB) per thread;
+// returned to the shared cache when the thread exits.
+class LocalCache {
+ public:
+  ~LocalCache() {
+    for (int i = 0; i < count_; ++i) {
+      if (!Cache().Put(0, blocks_[i])) sodium_free(blocks_[i]);
+    }
+  }
+  void* Take() { return count_ > 0 ? blocks_[--count_] : nullptr; }
+  bool Put(void* block) {
+    if (count_ == kSlots) return false;
+    blocks_[count_++] = block;
+    return true;
+  }
+
+ private:
+  static constexpr int kSlots = 2;
+  void* blocks_[kSlots] = {};
+  int count_ = 0;
+};
+
+thread_local LocalCache local_cache;
+
+void* TakeBlock(int k) {
+  if (k == 0) {
+    if (void* block = local_cache.Take()) return block;
+  }
+  return Cache().Take(k);
+}
+
+// Takes ownership of a wiped block.
+void PutBlock(int k, void* block) {
+  if (k == 0 && local_cache.Put(block)) return;
+  if (!Cache().Put(k, block)) sodium_free(block);
 }
 
 [[noreturn]] void OutOfMemory(size_t size) {
@@ -58,12 +110,14 @@ BlockCache& Cache() {
 SecretBytes::SecretBytes(size_t size) : size_(size) {
   if (size == 0) return;
   internal::EnsureSodium();
-  if (size <= kCachedBlockSize) {
-    block_ = Cache().Take();
-    if (block_ == nullptr) block_ = sodium_malloc(kCachedBlockSize);
-    if (block_ == nullptr) OutOfMemory(kCachedBlockSize);
+  const int k = SizeClass(size);
+  if (k >= 0) {
+    const size_t capacity = ClassCapacity(k);
+    block_ = TakeBlock(k);
+    if (block_ == nullptr) block_ = sodium_malloc(capacity);
+    if (block_ == nullptr) OutOfMemory(capacity);
     // End the data at the guard page that follows the block.
-    data_ = static_cast<uint8_t*>(block_) + (kCachedBlockSize - size);
+    data_ = static_cast<uint8_t*>(block_) + (capacity - size);
   } else {
     block_ = sodium_malloc(size);
     if (block_ == nullptr) OutOfMemory(size);
@@ -106,9 +160,10 @@ SecretBytes SecretBytes::Clone() const {
 
 void SecretBytes::Release() {
   if (block_ == nullptr) return;
-  if (size_ <= kCachedBlockSize) {
+  const int k = SizeClass(size_);
+  if (k >= 0) {
     sodium_memzero(data_, size_);
-    if (!Cache().Put(block_)) sodium_free(block_);
+    PutBlock(k, block_);
   } else {
     sodium_free(block_);  // wipes
   }

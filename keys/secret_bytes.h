@@ -12,10 +12,10 @@
 // and no conversion to std::string, so a SecretBytes cannot be printed or
 // logged by accident (common::log::Field rejects it too).
 //
-// Small values (up to 4064 bytes: keys, passwords, tokens) reuse wiped
-// blocks from a bounded process-wide cache, because sodium_malloc costs
-// several system calls (about 25 µs); the data of a cached block still ends
-// at the trailing guard page, so an overflow faults at once.
+// Values up to 64 KiB reuse wiped blocks from a bounded process-wide cache
+// (at most about 1 MiB), because sodium_malloc and sodium_free cost several
+// system calls (about 25 µs together); the data of a cached block still
+// ends at the trailing guard page, so an overflow faults at once.
 //
 // Thread-safety: a SecretBytes is a value; distinct values may be used from
 // different threads. Move-only: copy explicitly with Clone().
