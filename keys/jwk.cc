@@ -62,12 +62,16 @@ absl::StatusOr<std::string> RequiredString(absl::string_view path,
   return *std::move(value);
 }
 
-// A required base64url member of `size` bytes (any size if 0).
-absl::StatusOr<std::string> RequiredBytes(absl::string_view path,
-                                          const Json& object, const char* name,
-                                          size_t size) {
-  ASSIGN_OR_RETURN(std::string text, RequiredString(path, object, name));
-  auto raw = Base64UrlDecode(text);
+// A required base64url member of `size` bytes (any size if 0), decoded by
+// `decode` (into a std::string, or into SecretBytes for private members).
+template <typename T>
+absl::StatusOr<T> RequiredEncoded(
+    absl::string_view path, const Json& object, const char* name, size_t size,
+    absl::StatusOr<T> (*decode)(absl::string_view)) {
+  auto it = object.find(name);
+  if (it == object.end()) return MemberError(path, name, "is required");
+  if (!it->is_string()) return MemberError(path, name, "must be a string");
+  absl::StatusOr<T> raw = decode(it->template get_ref<const std::string&>());
   if (!raw.ok()) return MemberError(path, name, raw.status().message());
   if (size != 0 && raw->size() != size) {
     return MemberError(
@@ -75,24 +79,21 @@ absl::StatusOr<std::string> RequiredBytes(absl::string_view path,
         absl::StrCat("must be ", size, " bytes, got ", raw->size()));
   }
   if (raw->empty()) return MemberError(path, name, "must not be empty");
-  return *std::move(raw);
+  return raw;
+}
+
+absl::StatusOr<std::string> RequiredBytes(absl::string_view path,
+                                          const Json& object, const char* name,
+                                          size_t size) {
+  return RequiredEncoded<std::string>(path, object, name, size,
+                                      &Base64UrlDecode);
 }
 
 absl::StatusOr<SecretBytes> RequiredSecret(absl::string_view path,
                                            const Json& object, const char* name,
                                            size_t size) {
-  auto it = object.find(name);
-  if (it == object.end()) return MemberError(path, name, "is required");
-  if (!it->is_string()) return MemberError(path, name, "must be a string");
-  auto raw = Base64UrlDecodeSecret(it->get_ref<const std::string&>());
-  if (!raw.ok()) return MemberError(path, name, raw.status().message());
-  if (size != 0 && raw->size() != size) {
-    return MemberError(
-        path, name,
-        absl::StrCat("must be ", size, " bytes, got ", raw->size()));
-  }
-  if (raw->empty()) return MemberError(path, name, "must not be empty");
-  return *std::move(raw);
+  return RequiredEncoded<SecretBytes>(path, object, name, size,
+                                      &Base64UrlDecodeSecret);
 }
 
 absl::Status Annotated(absl::string_view path, const absl::Status& s,

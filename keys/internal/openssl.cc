@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace keys::internal {
 namespace {
@@ -121,12 +122,15 @@ absl::StatusOr<SecretBytes> BignumToPaddedSecret(const BIGNUM* bn,
   return out;
 }
 
-absl::StatusOr<EvpPkeyPtr> MakeP256PublicKey(absl::string_view x,
-                                             absl::string_view y) {
+namespace {
+
+// A P-256 public key, or a key pair when `d` is not null.
+absl::StatusOr<EvpPkeyPtr> MakeP256Key(absl::string_view x, absl::string_view y,
+                                       const SecretBytes* d) {
   ErrorQueueGuard guard;
-  if (x.size() != 32 || y.size() != 32) {
+  if (x.size() != 32 || y.size() != 32 || (d != nullptr && d->size() != 32)) {
     return absl::InvalidArgumentError(
-        "a P-256 coordinate must be exactly 32 bytes");
+        "a P-256 coordinate or private scalar must be exactly 32 bytes");
   }
   std::string point = absl::StrCat("\x04", x, y);
   OsslParamBldPtr bld(OSSL_PARAM_BLD_new());
@@ -137,48 +141,33 @@ absl::StatusOr<EvpPkeyPtr> MakeP256PublicKey(absl::string_view x,
                                        point.data(), point.size()) != 1) {
     return OpenSslError("OSSL_PARAM_BLD_push");
   }
-  auto pkey = FromData("EC", EVP_PKEY_PUBLIC_KEY, bld.get());
+  BignumPtr priv;  // must outlive OSSL_PARAM_BLD_to_param
+  if (d != nullptr) {
+    ASSIGN_OR_RETURN(priv, BignumFromSecret(*d));
+    RETURN_IF_ERROR(PushBn(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, priv.get()));
+  }
+  auto pkey =
+      FromData("EC", d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, bld.get());
   if (!pkey.ok()) {
     return absl::InvalidArgumentError(
-        "not a valid P-256 public key (the point is not on the curve)");
+        d ? "not a valid P-256 key pair"
+          : "not a valid P-256 public key (the point is not on the curve)");
   }
-  if (absl::Status s = CheckKey(pkey->get(), false, "P-256"); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(CheckKey(pkey->get(), d != nullptr, "P-256"));
   return pkey;
+}
+
+}  // namespace
+
+absl::StatusOr<EvpPkeyPtr> MakeP256PublicKey(absl::string_view x,
+                                             absl::string_view y) {
+  return MakeP256Key(x, y, nullptr);
 }
 
 absl::StatusOr<EvpPkeyPtr> MakeP256PrivateKey(absl::string_view x,
                                               absl::string_view y,
                                               const SecretBytes& d) {
-  ErrorQueueGuard guard;
-  if (x.size() != 32 || y.size() != 32 || d.size() != 32) {
-    return absl::InvalidArgumentError(
-        "a P-256 coordinate or private scalar must be exactly 32 bytes");
-  }
-  std::string point = absl::StrCat("\x04", x, y);
-  auto priv = BignumFromSecret(d);
-  if (!priv.ok()) return priv.status();
-  OsslParamBldPtr bld(OSSL_PARAM_BLD_new());
-  if (bld == nullptr) return OpenSslError("OSSL_PARAM_BLD_new");
-  if (OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME,
-                                      "prime256v1", 0) != 1 ||
-      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY,
-                                       point.data(), point.size()) != 1) {
-    return OpenSslError("OSSL_PARAM_BLD_push");
-  }
-  if (absl::Status s = PushBn(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, priv->get());
-      !s.ok()) {
-    return s;
-  }
-  auto pkey = FromData("EC", EVP_PKEY_KEYPAIR, bld.get());
-  if (!pkey.ok()) {
-    return absl::InvalidArgumentError("not a valid P-256 key pair");
-  }
-  if (absl::Status s = CheckKey(pkey->get(), true, "P-256"); !s.ok()) {
-    return s;
-  }
-  return pkey;
+  return MakeP256Key(x, y, &d);
 }
 
 namespace {
@@ -211,76 +200,58 @@ absl::Status CheckRsaShape(absl::string_view n, absl::string_view e) {
 
 }  // namespace
 
-absl::StatusOr<EvpPkeyPtr> MakeRsaPublicKey(absl::string_view n,
-                                            absl::string_view e) {
+namespace {
+
+// An RSA public key, or a key pair when `priv` is not null.
+absl::StatusOr<EvpPkeyPtr> MakeRsaKey(absl::string_view n, absl::string_view e,
+                                      const RsaPrivateParts* priv) {
   ErrorQueueGuard guard;
-  if (absl::Status s = CheckRsaShape(n, e); !s.ok()) return s;
-  auto bn_n = BignumFromBytes(n);
-  if (!bn_n.ok()) return bn_n.status();
-  auto bn_e = BignumFromBytes(e);
-  if (!bn_e.ok()) return bn_e.status();
+  RETURN_IF_ERROR(CheckRsaShape(n, e));
+  // The BIGNUMs must outlive OSSL_PARAM_BLD_to_param.
+  BignumPtr values[8];
+  ASSIGN_OR_RETURN(values[0], BignumFromBytes(n));
+  ASSIGN_OR_RETURN(values[1], BignumFromBytes(e));
   OsslParamBldPtr bld(OSSL_PARAM_BLD_new());
   if (bld == nullptr) return OpenSslError("OSSL_PARAM_BLD_new");
-  if (absl::Status s = PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n->get());
-      !s.ok()) {
-    return s;
+  RETURN_IF_ERROR(PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_N, values[0].get()));
+  RETURN_IF_ERROR(PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_E, values[1].get()));
+  if (priv != nullptr) {
+    struct Part {
+      const char* name;
+      const SecretBytes* value;
+    };
+    const Part parts[] = {
+        {OSSL_PKEY_PARAM_RSA_D, &priv->d},
+        {OSSL_PKEY_PARAM_RSA_FACTOR1, &priv->p},
+        {OSSL_PKEY_PARAM_RSA_FACTOR2, &priv->q},
+        {OSSL_PKEY_PARAM_RSA_EXPONENT1, &priv->dp},
+        {OSSL_PKEY_PARAM_RSA_EXPONENT2, &priv->dq},
+        {OSSL_PKEY_PARAM_RSA_COEFFICIENT1, &priv->qi},
+    };
+    for (size_t i = 0; i < 6; ++i) {
+      ASSIGN_OR_RETURN(values[2 + i], BignumFromSecret(*parts[i].value));
+      RETURN_IF_ERROR(PushBn(bld.get(), parts[i].name, values[2 + i].get()));
+    }
   }
-  if (absl::Status s = PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e->get());
-      !s.ok()) {
-    return s;
-  }
-  auto pkey = FromData("RSA", EVP_PKEY_PUBLIC_KEY, bld.get());
-  if (!pkey.ok()) return pkey.status();
-  if (absl::Status s = CheckKey(pkey->get(), false, "RSA"); !s.ok()) return s;
+  ASSIGN_OR_RETURN(
+      EvpPkeyPtr pkey,
+      FromData("RSA", priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
+               bld.get()));
+  RETURN_IF_ERROR(CheckKey(pkey.get(), priv != nullptr, "RSA"));
   return pkey;
+}
+
+}  // namespace
+
+absl::StatusOr<EvpPkeyPtr> MakeRsaPublicKey(absl::string_view n,
+                                            absl::string_view e) {
+  return MakeRsaKey(n, e, nullptr);
 }
 
 absl::StatusOr<EvpPkeyPtr> MakeRsaPrivateKey(absl::string_view n,
                                              absl::string_view e,
                                              const RsaPrivateParts& priv) {
-  ErrorQueueGuard guard;
-  if (absl::Status s = CheckRsaShape(n, e); !s.ok()) return s;
-  auto bn_n = BignumFromBytes(n);
-  if (!bn_n.ok()) return bn_n.status();
-  auto bn_e = BignumFromBytes(e);
-  if (!bn_e.ok()) return bn_e.status();
-  OsslParamBldPtr bld(OSSL_PARAM_BLD_new());
-  if (bld == nullptr) return OpenSslError("OSSL_PARAM_BLD_new");
-  if (absl::Status s = PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n->get());
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e->get());
-      !s.ok()) {
-    return s;
-  }
-  struct Part {
-    const char* name;
-    const SecretBytes* value;
-  };
-  const Part parts[] = {
-      {OSSL_PKEY_PARAM_RSA_D, &priv.d},
-      {OSSL_PKEY_PARAM_RSA_FACTOR1, &priv.p},
-      {OSSL_PKEY_PARAM_RSA_FACTOR2, &priv.q},
-      {OSSL_PKEY_PARAM_RSA_EXPONENT1, &priv.dp},
-      {OSSL_PKEY_PARAM_RSA_EXPONENT2, &priv.dq},
-      {OSSL_PKEY_PARAM_RSA_COEFFICIENT1, &priv.qi},
-  };
-  // The BIGNUMs must outlive OSSL_PARAM_BLD_to_param.
-  BignumPtr values[6];
-  for (size_t i = 0; i < 6; ++i) {
-    auto bn = BignumFromSecret(*parts[i].value);
-    if (!bn.ok()) return bn.status();
-    values[i] = std::move(bn).value();
-    if (absl::Status s = PushBn(bld.get(), parts[i].name, values[i].get());
-        !s.ok()) {
-      return s;
-    }
-  }
-  auto pkey = FromData("RSA", EVP_PKEY_KEYPAIR, bld.get());
-  if (!pkey.ok()) return pkey.status();
-  if (absl::Status s = CheckKey(pkey->get(), true, "RSA"); !s.ok()) return s;
-  return pkey;
+  return MakeRsaKey(n, e, &priv);
 }
 
 absl::StatusOr<BignumPtr> GetBignumParam(const EVP_PKEY* pkey,
