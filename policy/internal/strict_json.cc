@@ -191,9 +191,15 @@ class Checker final : public nlohmann::json_sax<Json> {
       absl::string_view expected =
           semi == absl::string_view::npos ? "" : rest.substr(semi + 11);
       const bool at_end = got == "end of input";
-      size_t token_start = at_end || last_token.size() > position
-                               ? (at_end ? text_.size() : offset)
-                               : position - last_token.size();
+      const bool punctuation = got.size() == 3 && got.front() == '\'';
+      size_t token_start = offset;
+      if (at_end) {
+        token_start = text_.size();
+      } else if (punctuation) {
+        token_start = offset;  // one character, the last one read
+      } else if (last_token.size() <= position) {
+        token_start = position - last_token.size();
+      }
       Locate(token_start, &p);
       const std::string got_words = TokenWords(got);
       const bool value_token = got == "string literal" ||
@@ -206,7 +212,21 @@ class Checker final : public nlohmann::json_sax<Json> {
         return absl::StrCat("; is a comma missing at the end of line ", prev,
                             "?");
       };
-      if (context == "object" && expected == "'}'") {
+      if (expected == "end of input") {
+        p.message =
+            "unexpected text after the end of the document; a policy is one "
+            "JSON object";
+      } else if (at_end && context == "value" &&
+                 text_.find_first_not_of(" \t\r\n") ==
+                     absl::string_view::npos) {
+        p.message = "the document is empty; a policy is a JSON object";
+      } else if (at_end) {
+        p.message = "unexpected end of the input; the document is cut short";
+      } else if (expected == "'[', '{', or a literal") {
+        p.message = absl::StrCat("expected a value, got ", got_words,
+                                 got == "']'" ? "; remove the trailing comma"
+                                              : "");
+      } else if (context == "object" && expected == "'}'") {
         p.message = absl::StrCat("expected \",\" or \"}\" after a member, got ",
                                  got_words, comma_hint());
       } else if (context == "array" && expected == "']'") {
@@ -223,12 +243,6 @@ class Checker final : public nlohmann::json_sax<Json> {
       } else if (context == "object separator") {
         p.message = absl::StrCat("expected \":\" after the member name, got ",
                                  got_words);
-      } else if (at_end && context == "value" && text_.find_first_not_of(
-                                                     " \t\r\n") ==
-                                                     absl::string_view::npos) {
-        p.message = "the document is empty; a policy is a JSON object";
-      } else if (at_end) {
-        p.message = "unexpected end of the input; the document is cut short";
       } else {
         p.message = absl::StrCat("unexpected ", got_words);
         if (!expected.empty()) {
