@@ -217,9 +217,9 @@ absl::StatusOr<Context> Context::FromJson(const Json& object) {
       return absl::InvalidArgumentError("the context has an empty key");
     }
     if (ctx.Find(key) != nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "context key \"", key,
-          "\" is given twice (keys compare case-insensitively)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("context key \"", key,
+                       "\" is given twice (keys compare case-insensitively)"));
     }
     absl::Status s = ctx.AddJson(key, value);
     if (!s.ok()) return s;

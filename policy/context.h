@@ -6,10 +6,10 @@
 // so evaluation never parses or allocates.
 //
 //   policy::Context ctx;
-//   policy::AddClaims(verified_claims, &ctx);        // claim:sub, claim:tags/team
-//   policy::AddRequestTime(now, &ctx);               // secretd:CurrentTime, EpochTime
-//   ctx.AddString(policy::kSourceIpKey, "203.0.113.7");
-//   ctx.AddInt(policy::kTokenAgeKey, 12);
+//   policy::AddClaims(verified_claims, &ctx);        // claim:sub,
+//   claim:tags/team policy::AddRequestTime(now, &ctx);               //
+//   secretd:CurrentTime, EpochTime ctx.AddString(policy::kSourceIpKey,
+//   "203.0.113.7"); ctx.AddInt(policy::kTokenAgeKey, 12);
 //   ctx.AddString(policy::kRoleKey, "web");
 //   ctx.AddString(policy::kIssuerKey, "https://attest.example");
 //

@@ -76,8 +76,7 @@ TEST(ContextTest, AddTimeWritesRfc3339AndKeepsTheInstant) {
   EXPECT_EQ(Texts(ctx, kCurrentTimeKey),
             std::vector<std::string>{"2024-06-01T10:15:00.25Z"});
   EXPECT_EQ(ctx.Find(kCurrentTimeKey)->values[0].date->nanos, 250000000);
-  EXPECT_EQ(Texts(ctx, kEpochTimeKey),
-            std::vector<std::string>{"1717236900"});
+  EXPECT_EQ(Texts(ctx, kEpochTimeKey), std::vector<std::string>{"1717236900"});
 }
 
 TEST(ContextTest, AddClaimsMapsScalarsArraysAndTags) {
@@ -112,8 +111,9 @@ TEST(ContextTest, FromJsonBuildsTheSimulateContext) {
   EXPECT_EQ(Texts(ctx, "claim:team"), std::vector<std::string>{"ops"});
   EXPECT_EQ(Texts(ctx, "secretd:tokenage"), std::vector<std::string>{"12.5"});
   EXPECT_THAT(Texts(ctx, "claim:aud"), ::testing::ElementsAre("a", "true"));
-  EXPECT_EQ(ctx.ToJson().dump(),
-            R"({"claim:aud":["a",true],"claim:team":"ops","secretd:TokenAge":12.5})");
+  EXPECT_EQ(
+      ctx.ToJson().dump(),
+      R"({"claim:aud":["a",true],"claim:team":"ops","secretd:TokenAge":12.5})");
 }
 
 TEST(ContextTest, FromJsonRejectsWhatIsNotAValue) {

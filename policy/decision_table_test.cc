@@ -60,16 +60,16 @@ constexpr const char* kSetOperators = AWS_DOC(
     "reference_policies_condition-single-vs-multi-valued-context-keys.html"
     "#reference_policies_condition-multi-valued-context-keys");
 constexpr const char* kVariables = AWS_DOC("reference_policies_variables.html");
-constexpr const char* kVariableDefaults = AWS_DOC(
-    "reference_policies_variables.html#policy-vars-default-values");
-constexpr const char* kVariableSpecialChars = AWS_DOC(
-    "reference_policies_variables.html#policy-vars-specialchars");
+constexpr const char* kVariableDefaults =
+    AWS_DOC("reference_policies_variables.html#policy-vars-default-values");
+constexpr const char* kVariableSpecialChars =
+    AWS_DOC("reference_policies_variables.html#policy-vars-specialchars");
 constexpr const char* kVariableNoValue =
     AWS_DOC("reference_policies_variables.html#policy-vars-no-value");
 constexpr const char* kVersion =
     AWS_DOC("reference_policies_elements_version.html");
-constexpr const char* kEvaluation = AWS_DOC(
-    "reference_policies_evaluation-logic.html#policy-eval-denyallow");
+constexpr const char* kEvaluation =
+    AWS_DOC("reference_policies_evaluation-logic.html#policy-eval-denyallow");
 constexpr const char* kAction =
     AWS_DOC("reference_policies_elements_action.html");
 constexpr const char* kNotAction =
@@ -88,7 +88,7 @@ constexpr const char* kConditionKeys = AWS_DOC(
 struct Row {
   std::string name;
   std::string cite;
-  std::string policy;   // a Condition block, or a whole policy ("{\"Version...")
+  std::string policy;  // a Condition block, or a whole policy ("{\"Version...")
   std::string context;  // JSON object
   std::string expect;   // allow | explicit_deny | implicit_deny
   std::vector<std::string> missing;
@@ -114,7 +114,7 @@ void PrintTo(const Row& row, std::ostream* os) { *os << row.name; }
 Row R(std::string name, std::string cite, std::string policy,
       std::string context, std::string expect,
       std::vector<std::string> missing = {}) {
-  return Row{std::move(name),   std::move(cite),   std::move(policy),
+  return Row{std::move(name),    std::move(cite),   std::move(policy),
              std::move(context), std::move(expect), std::move(missing)};
 }
 
@@ -134,14 +134,14 @@ std::vector<Row> Rows() {
   std::vector<Row> rows = {
       // --- String operators -------------------------------------------------
       R("StringEqualsMatchesTheSameValue", kString,
-        R"({"StringEquals": {"claim:team": "ops"}})", R"({"claim:team": "ops"})",
-        A),
+        R"({"StringEquals": {"claim:team": "ops"}})",
+        R"({"claim:team": "ops"})", A),
       R("StringEqualsRejectsAnotherValue", kString,
-        R"({"StringEquals": {"claim:team": "ops"}})", R"({"claim:team": "dev"})",
-        D),
+        R"({"StringEquals": {"claim:team": "ops"}})",
+        R"({"claim:team": "dev"})", D),
       R("StringEqualsIsCaseSensitive", kString,
-        R"({"StringEquals": {"claim:team": "ops"}})", R"({"claim:team": "OPS"})",
-        D),
+        R"({"StringEquals": {"claim:team": "ops"}})",
+        R"({"claim:team": "OPS"})", D),
       R("StringEqualsWithAbsentKeyIsFalse", kMissingKey,
         R"({"StringEquals": {"claim:team": "ops"}})", R"({})", D,
         {"claim:team"}),
@@ -186,8 +186,8 @@ std::vector<Row> Rows() {
       R("StringNotEqualsIgnoreCaseWithAbsentKeyIsTrue", kMissingKey,
         R"({"StringNotEqualsIgnoreCase": {"claim:team": "ops"}})", R"({})", A),
       R("StringLikeMatchesStar", kString,
-        R"({"StringLike": {"claim:sub": "web-*"}})", R"({"claim:sub": "web-1"})",
-        A),
+        R"({"StringLike": {"claim:sub": "web-*"}})",
+        R"({"claim:sub": "web-1"})", A),
       R("StringLikeMatchesQuestionMark", kString,
         R"({"StringLike": {"claim:sub": "web-?"}})",
         R"({"claim:sub": "web-12"})", D),
@@ -329,7 +329,8 @@ std::vector<Row> Rows() {
       R("NotIpAddressWithAbsentKeyIsTrue", kMissingKey,
         R"({"NotIpAddress": {"secretd:SourceIp": "10.0.0.0/8"}})", R"({})", A),
 
-      // --- ...IfExists --------------------------------------------------------
+      // --- ...IfExists
+      // --------------------------------------------------------
       R("IfExistsWithAbsentKeyIsTrue", kIfExists,
         R"({"StringEqualsIfExists": {"claim:team": "ops"}})", R"({})", A),
       R("IfExistsWithPresentKeyChecksIt", kIfExists,
@@ -425,8 +426,8 @@ std::vector<Row> Rows() {
         R"({"StringEquals": {"claim:team": "ops", "claim:env": "prod"}})",
         R"({})", D, {"claim:env", "claim:team"}),
       R("ConditionKeysAreCaseInsensitive", kConditionKeys,
-        R"({"StringEquals": {"Claim:Team": "ops"}})", R"({"claim:TEAM": "ops"})",
-        A),
+        R"({"StringEquals": {"Claim:Team": "ops"}})",
+        R"({"claim:TEAM": "ops"})", A),
 
       // --- Policy variables -------------------------------------------------
       R("VariableInResourceIsSubstituted", kVariables,
@@ -501,9 +502,10 @@ std::vector<Row> Rows() {
             {"Effect": "Deny", "Action": "secrets:Get", "Resource": "*", "Condition": {"StringNotEquals": {"claim:env": "prod"}}}]})",
         R"({})", X),
 
-      // --- Action, Resource, NotAction, NotResource ---------------------------
-      R("ActionsMatchCaseInsensitively", kAction,
-        Allow("secret/*", ""), R"({})", A)
+      // --- Action, Resource, NotAction, NotResource
+      // ---------------------------
+      R("ActionsMatchCaseInsensitively", kAction, Allow("secret/*", ""),
+        R"({})", A)
           .On("SECRETS:get", "secret/app/db"),
       R("ActionWildcards", kAction,
         R"({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "secret?:*", "Resource": "*"}})",
@@ -533,7 +535,8 @@ std::vector<Row> Rows() {
             {"Effect": "Deny", "Action": "secrets:Get", "NotResource": "secret/public/*"}]})",
         R"({})", X),
 
-      // --- Principal (trust policies) -----------------------------------------
+      // --- Principal (trust policies)
+      // -----------------------------------------
       R("PrincipalMatchesListedIssuer", kPrincipal,
         R"({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": {"Attestor": ["https://a.example", "https://b.example"]}, "Action": "secretd:AssumeRole"}})",
         R"({})", A)
@@ -569,9 +572,8 @@ TEST_P(DecisionTableTest, DecisionFollowsAws) {
   std::vector<Policy> policies;
   policies.push_back(std::move(p));
   ASSERT_OK_AND_ASSIGN(auto set, PolicySet::Compile(std::move(policies)));
-  ASSERT_OK_AND_ASSIGN(
-      Context ctx,
-      Context::FromJson(nlohmann::json::parse(row.context, nullptr, false)));
+  ASSERT_OK_AND_ASSIGN(Context ctx, Context::FromJson(nlohmann::json::parse(
+                                        row.context, nullptr, false)));
   Decision d = set->Evaluate({row.action, row.resource, row.issuer, &ctx});
   EXPECT_EQ(DecisionEffectName(d.effect), row.expect);
   std::vector<std::string> missing(d.missing_context_keys.begin(),
@@ -581,9 +583,10 @@ TEST_P(DecisionTableTest, DecisionFollowsAws) {
   EXPECT_EQ(d.statement.has_value(), row.expect != D);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Aws, DecisionTableTest, ::testing::ValuesIn(Rows()),
-    [](const ::testing::TestParamInfo<Row>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Aws, DecisionTableTest, ::testing::ValuesIn(Rows()),
+                         [](const ::testing::TestParamInfo<Row>& info) {
+                           return info.param.name;
+                         });
 
 TEST(DecisionTableTest, RowNamesAreUniqueAndEveryRowCitesItsSource) {
   std::set<std::string> names;

@@ -118,8 +118,8 @@ std::optional<ParsedOperator> ParseOperatorName(absl::string_view name) {
 const std::vector<std::string>& AllOperatorNames() {
   static const std::vector<std::string>* names = [] {
     auto* v = new std::vector<std::string>;
-    for (absl::string_view prefix : {absl::string_view(""), kForAnyValue,
-                                     kForAllValues}) {
+    for (absl::string_view prefix :
+         {absl::string_view(""), kForAnyValue, kForAllValues}) {
       for (const OperatorInfo& info : kOperators) {
         if (info.op == Operator::kNull) {
           if (prefix.empty()) v->push_back("Null");

@@ -71,8 +71,8 @@ class ShapeReader {
     }
     std::string guess = common::cli::ClosestMatch(name, known);
     if (!guess.empty()) {
-      Error(path, absl::StrCat("unknown ", what, "; did you mean ", guess,
-                               "?"));
+      Error(path,
+            absl::StrCat("unknown ", what, "; did you mean ", guess, "?"));
     } else {
       Error(path, absl::StrCat("unknown ", what, "; ", all));
     }
@@ -118,8 +118,7 @@ class ShapeReader {
                              TypeWords(doc)));
       return;
     }
-    static const std::vector<std::string> kTop = {"Version", "Id",
-                                                  "Statement"};
+    static const std::vector<std::string> kTop = {"Version", "Id", "Statement"};
     for (const auto& [name, value] : doc.items()) {
       if (std::find(kTop.begin(), kTop.end(), name) == kTop.end()) {
         UnknownElement(Join("", name), name, kTop, "element",
@@ -130,9 +129,10 @@ class ShapeReader {
     if (version == doc.end()) {
       Error("", "missing Version; add \"Version\": \"2012-10-17\"");
     } else if (!version->is_string()) {
-      Error("Version", absl::StrCat("expected \"2012-10-17\" or \"2008-10-17\", "
-                                    "got ",
-                                    TypeWords(*version)));
+      Error("Version",
+            absl::StrCat("expected \"2012-10-17\" or \"2008-10-17\", "
+                         "got ",
+                         TypeWords(*version)));
     } else if (*version == "2012-10-17") {
       policy->version = Version::k2012_10_17;
     } else if (*version == "2008-10-17") {
@@ -152,8 +152,9 @@ class ShapeReader {
     }
     auto statements = doc.find("Statement");
     if (statements == doc.end()) {
-      Error("", "missing Statement; add \"Statement\": [...] with at least "
-                "one statement");
+      Error("",
+            "missing Statement; add \"Statement\": [...] with at least "
+            "one statement");
       return;
     }
     if (statements->is_object()) {
@@ -190,8 +191,8 @@ class ShapeReader {
 
   void ReadStatement(const Json& s, const std::string& path, Statement* st) {
     static const std::vector<std::string> kElements = {
-        "Sid",         "Effect",   "Action",    "NotAction",
-        "Resource",    "NotResource", "Principal", "Condition"};
+        "Sid",      "Effect",      "Action",    "NotAction",
+        "Resource", "NotResource", "Principal", "Condition"};
     for (const auto& [name, value] : s.items()) {
       if (std::find(kElements.begin(), kElements.end(), name) ==
           kElements.end()) {
@@ -210,8 +211,9 @@ class ShapeReader {
     }
     auto effect = s.find("Effect");
     if (effect == s.end()) {
-      Error(path, "missing Effect; add \"Effect\": \"Allow\" or \"Effect\": "
-                  "\"Deny\"");
+      Error(path,
+            "missing Effect; add \"Effect\": \"Allow\" or \"Effect\": "
+            "\"Deny\"");
     } else if (*effect == "Allow") {
       st->effect = Effect::kAllow;
     } else if (*effect == "Deny") {
@@ -242,8 +244,8 @@ class ShapeReader {
     } else {
       st->not_action = action == s.end();
       const Json& v = st->not_action ? *not_action : *action;
-      Strings(v, Join(path, st->not_action ? "NotAction" : "Action"),
-              "action", &st->actions, &st->actions_array);
+      Strings(v, Join(path, st->not_action ? "NotAction" : "Action"), "action",
+              &st->actions, &st->actions_array);
     }
 
     auto resource = s.find("Resource");
@@ -287,8 +289,9 @@ class ShapeReader {
     auto attestor = p.find("Attestor");
     if (attestor == p.end()) {
       if (p.empty()) {
-        Error(path, "missing Attestor; write {\"Attestor\": [issuer, ...]} "
-                    "or {\"Attestor\": \"*\"}");
+        Error(path,
+              "missing Attestor; write {\"Attestor\": [issuer, ...]} "
+              "or {\"Attestor\": \"*\"}");
       }
       return;
     }
@@ -344,8 +347,9 @@ class ShapeReader {
       base = base.substr(0, base.size() - 8);
     }
     if (base == "Null") {
-      Error(path, "unknown operator; Null takes neither ...IfExists nor "
-                  "ForAnyValue:/ForAllValues:, write plain Null");
+      Error(path,
+            "unknown operator; Null takes neither ...IfExists nor "
+            "ForAnyValue:/ForAllValues:, write plain Null");
       return;
     }
     for (const std::string& known : AllOperatorNames()) {
@@ -357,8 +361,7 @@ class ShapeReader {
     }
     std::string guess = common::cli::ClosestMatch(name, AllOperatorNames());
     if (!guess.empty()) {
-      Error(path,
-            absl::StrCat("unknown operator; did you mean ", guess, "?"));
+      Error(path, absl::StrCat("unknown operator; did you mean ", guess, "?"));
       return;
     }
     Error(path,
@@ -413,7 +416,7 @@ class ShapeReader {
     return ok;
   }
 
- // Statements that are not objects, by index.
+  // Statements that are not objects, by index.
   const std::vector<bool>& broken() const { return broken_; }
 
  private:
@@ -444,12 +447,13 @@ ParseResult Parse(absl::string_view name, absl::string_view json,
   ParseResult result;
   result.kind = kind.value_or(PolicyKind::kAny);
   if (json.size() > kMaxPolicyBytes) {
-    result.errors.push_back(
-        {"", 0, 0,
-         absl::StrCat("document is ", json.size(), " bytes, over the 10 KiB "
-                      "limit (",
-                      kMaxPolicyBytes, " bytes); split it into several "
-                      "policies")});
+    result.errors.push_back({"", 0, 0,
+                             absl::StrCat("document is ", json.size(),
+                                          " bytes, over the 10 KiB "
+                                          "limit (",
+                                          kMaxPolicyBytes,
+                                          " bytes); split it into several "
+                                          "policies")});
     return result;
   }
   internal::StrictJson doc = internal::ParseStrictJson(json, kMaxJsonDepth);

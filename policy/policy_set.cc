@@ -46,7 +46,7 @@ std::string RequestValues(const Context* ctx, absl::string_view key) {
   std::vector<std::string> values;
   for (const Context::Value& v : e->values) {
     values.push_back(v.type == Context::Value::Type::kString ? Quote(v.text)
-                                                              : v.text);
+                                                             : v.text);
   }
   if (values.size() == 1) return absl::StrCat("the request has ", values[0]);
   return absl::StrCat("the request has [", absl::StrJoin(values, ", "), "]");
@@ -59,15 +59,15 @@ std::string WhyNot(const CompiledStatement& s, const StatementTrace& t,
     case Result::kApplies:
       return "applies";
     case Result::kActionDoesNotMatch:
-      return s.not_action
-                 ? absl::StrCat("does not apply: action ", r.action,
-                                " is listed in NotAction")
-                 : absl::StrCat("does not apply: action ", r.action,
-                                " is not in Action");
+      return s.not_action ? absl::StrCat("does not apply: action ", r.action,
+                                         " is listed in NotAction")
+                          : absl::StrCat("does not apply: action ", r.action,
+                                         " is not in Action");
     case Result::kPrincipalDoesNotMatch:
       return r.issuer.empty()
-                 ? std::string("does not apply: it names a Principal and the "
-                               "request has no verified issuer")
+                 ? std::string(
+                       "does not apply: it names a Principal and the "
+                       "request has no verified issuer")
                  : absl::StrCat("does not apply: issuer ", Quote(r.issuer),
                                 " is not one of its Attestors");
     case Result::kResourceDoesNotMatch:
@@ -83,8 +83,8 @@ std::string WhyNot(const CompiledStatement& s, const StatementTrace& t,
     case Result::kConditionFailed: {
       const Condition& c = *s.conditions[t.failed_condition].source;
       return absl::StrCat("does not apply: condition ", c.operator_name, " ",
-                          c.key, " is false (",
-                          RequestValues(r.context, c.key), ")");
+                          c.key, " is false (", RequestValues(r.context, c.key),
+                          ")");
     }
   }
   return "";
@@ -216,8 +216,8 @@ std::string PolicySet::Explain(const Request& request) const {
                       ", and no statement denies it\n");
       break;
     case DecisionEffect::kExplicitDeny:
-      absl::StrAppend(&out, "decision: explicit deny\n", what,
-                      " is denied by ", d.statement->ToString(),
+      absl::StrAppend(&out, "decision: explicit deny\n", what, " is denied by ",
+                      d.statement->ToString(),
                       "; an explicit deny overrides any allow\n");
       break;
     case DecisionEffect::kImplicitDeny:

@@ -19,9 +19,9 @@ std::string Quote(absl::string_view s) {
 }
 
 std::optional<std::string> CheckDuration(absl::string_view what,
-                                         absl::Duration d,
-                                         absl::Duration max) {
-  if (d < absl::Seconds(1) || d > max || d != absl::Trunc(d, absl::Seconds(1))) {
+                                         absl::Duration d, absl::Duration max) {
+  if (d < absl::Seconds(1) || d > max ||
+      d != absl::Trunc(d, absl::Seconds(1))) {
     return absl::StrCat(what, " ", absl::FormatDuration(d),
                         " must be a whole number of seconds between 1 and ",
                         absl::ToInt64Seconds(max));
@@ -63,13 +63,13 @@ absl::StatusOr<std::shared_ptr<const CompiledRole>> CompiledRole::Compile(
   if (absl::Status s = ValidateRoleName(definition.name); !s.ok()) {
     lines.push_back(absl::StrCat(role_prefix, s.message()));
   }
-  if (auto err = CheckDuration("max_token_lifetime",
-                               definition.max_token_lifetime,
-                               kMaxMaxTokenLifetime)) {
+  if (auto err =
+          CheckDuration("max_token_lifetime", definition.max_token_lifetime,
+                        kMaxMaxTokenLifetime)) {
     lines.push_back(role_prefix + *err);
   }
-  if (auto err = CheckDuration("secret_ttl", definition.secret_ttl,
-                               kMaxSecretTtl)) {
+  if (auto err =
+          CheckDuration("secret_ttl", definition.secret_ttl, kMaxSecretTtl)) {
     lines.push_back(role_prefix + *err);
   }
   if (definition.permission_policies.empty()) {
@@ -77,11 +77,10 @@ absl::StatusOr<std::shared_ptr<const CompiledRole>> CompiledRole::Compile(
                     "has no permission policy; give at least one");
   }
   if (definition.permission_policies.size() > kMaxPermissionPolicies) {
-    lines.push_back(absl::StrCat(role_prefix, "has ",
-                                 definition.permission_policies.size(),
-                                 " permission policies; the limit is ",
-                                 kMaxPermissionPolicies,
-                                 ", merge some of them"));
+    lines.push_back(
+        absl::StrCat(role_prefix, "has ", definition.permission_policies.size(),
+                     " permission policies; the limit is ",
+                     kMaxPermissionPolicies, ", merge some of them"));
   }
   std::set<std::string> names = {definition.trust_policy.name};
   for (const PolicyDocument& doc : definition.permission_policies) {
@@ -92,9 +91,9 @@ absl::StatusOr<std::shared_ptr<const CompiledRole>> CompiledRole::Compile(
   }
 
   std::vector<Policy> trust;
-  ParseResult t = ParsePolicyDetailed(definition.trust_policy.name,
-                                      definition.trust_policy.json,
-                                      PolicyKind::kTrust);
+  ParseResult t =
+      ParsePolicyDetailed(definition.trust_policy.name,
+                          definition.trust_policy.json, PolicyKind::kTrust);
   if (!t.errors.empty()) {
     lines.push_back(FormatErrors(definition.trust_policy.name, t.errors));
   } else {
@@ -155,8 +154,8 @@ Decision CompiledRole::EvaluateGetSecret(absl::string_view secret_name,
                 kSecretResourcePrefix.size());
     std::memcpy(buffer + kSecretResourcePrefix.size(), secret_name.data(),
                 secret_name.size());
-    return permissions_->Evaluate(Request{
-        kGetSecretAction, absl::string_view(buffer, n), "", &context});
+    return permissions_->Evaluate(
+        Request{kGetSecretAction, absl::string_view(buffer, n), "", &context});
   }
   std::string resource;
   return permissions_->Evaluate(

@@ -41,7 +41,8 @@ constexpr PolicyKind kPermission = PolicyKind::kPermission;
 std::vector<Case> Cases() {
   return {
       // --- JSON ------------------------------------------------------------
-      {"MissingComma", kAny, "{\n  \"Version\": \"2012-10-17\"\n  \"Statement\": []\n}",
+      {"MissingComma", kAny,
+       "{\n  \"Version\": \"2012-10-17\"\n  \"Statement\": []\n}",
        "policy \"web.json\": line 3, column 3: expected \",\" or \"}\" after a "
        "member, got a string; is a comma missing at the end of line 2?"},
       {"TrailingComma", kAny, R"({"Version": "2012-10-17",})",
@@ -78,7 +79,8 @@ std::vector<Case> Cases() {
        "policy \"web.json\": Statment: unknown element; did you mean "
        "Statement?\npolicy \"web.json\": missing Statement; add "
        "\"Statement\": [...] with at least one statement"},
-      {"EmptyStatementList", kAny, R"({"Version": "2012-10-17", "Statement": []})",
+      {"EmptyStatementList", kAny,
+       R"({"Version": "2012-10-17", "Statement": []})",
        "policy \"web.json\": Statement: is an empty array; add at least one "
        "statement"},
       {"StatementNotAnObject", kPermission,
@@ -146,7 +148,8 @@ std::vector<Case> Cases() {
        "policy \"web.json\": Statement[1].Sid: duplicate Sid \"A\" (also "
        "Statement[0]); Sids must be unique within a policy"},
 
-      // --- Principal and role kinds ---------------------------------------------
+      // --- Principal and role kinds
+      // ---------------------------------------------
       {"PrincipalInPermissionPolicy", kPermission,
        Stmt(R"("Principal": {"Attestor": "*"})"),
        "policy \"web.json\": Statement[0].Principal: permission policies have "
@@ -187,7 +190,8 @@ std::vector<Case> Cases() {
        "\"https://*.example\" has a wildcard; only \"*\" alone (any trusted "
        "issuer) is allowed"},
 
-      // --- Conditions ----------------------------------------------------------
+      // --- Conditions
+      // ----------------------------------------------------------
       {"MisspeltOperator", kAny, Cond(R"({"StringLik": {"claim:sub": "a"}})"),
        "policy \"web.json\": Statement[0].Condition.StringLik: unknown "
        "operator; did you mean StringLike?"},
@@ -195,7 +199,8 @@ std::vector<Case> Cases() {
        Cond(R"({"ForAnyValues:StringLike": {"claim:sub": "a"}})"),
        "policy \"web.json\": Statement[0].Condition.ForAnyValues:StringLike: "
        "unknown operator; did you mean ForAnyValue:StringLike?"},
-      {"OperatorInWrongCase", kAny, Cond(R"({"stringequals": {"claim:sub": "a"}})"),
+      {"OperatorInWrongCase", kAny,
+       Cond(R"({"stringequals": {"claim:sub": "a"}})"),
        "policy \"web.json\": Statement[0].Condition.stringequals: unknown "
        "operator; did you mean StringEquals? (names are case-sensitive)"},
       {"NullIfExists", kAny, Cond(R"({"NullIfExists": {"claim:sub": "true"}})"),
@@ -226,7 +231,8 @@ std::vector<Case> Cases() {
        "SourceIp: secretd:SourceIp holds an IP address, which this operator "
        "never matches; use IpAddress or NotIpAddress"},
       {"BadDate", kAny,
-       Cond(R"({"DateLessThan": {"secretd:CurrentTime": ["2024-01-01", "2024-13-01"]}})"),
+       Cond(
+           R"({"DateLessThan": {"secretd:CurrentTime": ["2024-01-01", "2024-13-01"]}})"),
        "policy \"web.json\": Statement[0].Condition.DateLessThan.secretd:"
        "CurrentTime[1]: \"2024-13-01\" is not a date; write ISO 8601 such as "
        "2024-06-01T10:15:00Z, or epoch seconds"},
@@ -266,7 +272,8 @@ std::vector<Case> Cases() {
        "same key as claim:Team (keys are case-insensitive); merge their "
        "values"},
 
-      // --- Variables -------------------------------------------------------------
+      // --- Variables
+      // -------------------------------------------------------------
       {"UnclosedVariable", kAny,
        R"({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "secrets:Get", "Resource": "secret/${claim:sub"}})",
        "policy \"web.json\": Statement.Resource: variable \"${claim:sub\" is "
@@ -282,7 +289,8 @@ std::vector<Case> Cases() {
        "variable \"${claim:owner, ops}\" has a default that is not in single "
        "quotes; write ${key, 'default'}"},
 
-      // --- Several errors at once -------------------------------------------------
+      // --- Several errors at once
+      // -------------------------------------------------
       {"EveryErrorIsReported", kPermission,
        R"({"Version": "2012-10-17", "Statement": [
             {"Sid": "A", "Effect": "allow", "Action": "secrets:Get", "Resource": "secret/*",
@@ -311,9 +319,10 @@ TEST_P(ValidationTest, InvalidPolicyIsRejectedWithTheExactMessage) {
               StatusIs(absl::StatusCode::kInvalidArgument, c.message));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Negative, ValidationTest, ::testing::ValuesIn(Cases()),
-    [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Negative, ValidationTest, ::testing::ValuesIn(Cases()),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return info.param.name;
+                         });
 
 TEST(ValidationErrorsTest, StructuredErrorsCarryPathAndPosition) {
   ParseResult r = ParsePolicyDetailed(
@@ -324,8 +333,8 @@ TEST(ValidationErrorsTest, StructuredErrorsCarryPathAndPosition) {
   EXPECT_EQ(r.errors[0].column, 18);
   EXPECT_FALSE(r.policy.has_value());
 
-  r = ParsePolicyDetailed("web.json",
-                          Cond(R"({"Bool": {"claim:a": "x", "claim:b": "y"}})"));
+  r = ParsePolicyDetailed(
+      "web.json", Cond(R"({"Bool": {"claim:a": "x", "claim:b": "y"}})"));
   ASSERT_EQ(r.errors.size(), 2u);
   EXPECT_EQ(r.errors[0].path, "Statement[0].Condition.Bool.claim:a");
   EXPECT_EQ(r.errors[0].message, "expected true or false, got \"x\"");

@@ -102,9 +102,8 @@ std::optional<std::string> CheckContextKey(absl::string_view key,
   }
   // Another prefix: suggest the secretd key of the same name, else a claim.
   size_t colon = key.find(':');
-  absl::string_view rest = colon == absl::string_view::npos
-                               ? key
-                               : key.substr(colon + 1);
+  absl::string_view rest =
+      colon == absl::string_view::npos ? key : key.substr(colon + 1);
   std::string guess;
   for (const KnownKey& k : kKnownKeys) {
     if (absl::EqualsIgnoreCase(rest, k.name)) {
@@ -196,8 +195,8 @@ std::optional<Pattern> ParseChecked(absl::string_view text,
   for (size_t i = before; i < vars->size(); ++i) {
     const KnownKey* known;
     if (auto err = CheckContextKey((*vars)[i].key, &known)) {
-      errors->Add(path, absl::StrCat("variable ${", (*vars)[i].key, "}: ",
-                                     *err));
+      errors->Add(path,
+                  absl::StrCat("variable ${", (*vars)[i].key, "}: ", *err));
       ok = false;
     }
   }
@@ -235,8 +234,7 @@ void CompileActions(const Statement& s, const std::string& spath,
     const bool assume = p->Matches(kAssumeRoleAction, nullptr, true);
     const bool get = p->Matches(kGetSecretAction, nullptr, true);
     if (!assume && !get) {
-      std::string msg =
-          absl::StrCat(Quote(a), " matches no secretd action");
+      std::string msg = absl::StrCat(Quote(a), " matches no secretd action");
       std::string guess = ClosestIgnoringCase(a, ActionNames());
       if (!guess.empty()) {
         absl::StrAppend(&msg, "; did you mean ", guess, "?");
@@ -248,17 +246,17 @@ void CompileActions(const Statement& s, const std::string& spath,
       continue;
     }
     if (!s.not_action && kind == PolicyKind::kTrust && !assume) {
-      errors->Add(path, absl::StrCat(Quote(a), " does not cover ",
-                                     kAssumeRoleAction,
-                                     ", the only action a trust policy "
-                                     "governs"));
+      errors->Add(path,
+                  absl::StrCat(Quote(a), " does not cover ", kAssumeRoleAction,
+                               ", the only action a trust policy "
+                               "governs"));
       continue;
     }
     if (!s.not_action && kind == PolicyKind::kPermission && !get) {
-      errors->Add(path, absl::StrCat(Quote(a), " does not cover ",
-                                     kGetSecretAction,
-                                     ", the only action a permission policy "
-                                     "governs"));
+      errors->Add(path,
+                  absl::StrCat(Quote(a), " does not cover ", kGetSecretAction,
+                               ", the only action a permission policy "
+                               "governs"));
       continue;
     }
     out->actions.push_back(*std::move(p));
@@ -305,9 +303,9 @@ void CompileResources(const Policy& policy, const Statement& s,
           " names no secretd resource; resources are role/<name> and "
           "secret/<name>");
       size_t slash = r.find('/');
-      absl::string_view head =
-          slash == std::string::npos ? absl::string_view(r)
-                                     : absl::string_view(r).substr(0, slash);
+      absl::string_view head = slash == std::string::npos
+                                   ? absl::string_view(r)
+                                   : absl::string_view(r).substr(0, slash);
       std::string guess = ClosestIgnoringCase(head, {"role", "secret"});
       if (!guess.empty() && slash != std::string::npos) {
         absl::StrAppend(&msg, "; did you mean ", guess, r.substr(slash), "?");
@@ -336,8 +334,7 @@ void CompileResources(const Policy& policy, const Statement& s,
 }
 
 void CompilePrincipal(const Statement& s, const std::string& spath,
-                      PolicyKind kind, CompiledStatement* out,
-                      Errors* errors) {
+                      PolicyKind kind, CompiledStatement* out, Errors* errors) {
   if (!s.attestors.has_value()) {
     if (kind == PolicyKind::kTrust) {
       errors->Add(spath,
@@ -422,9 +419,8 @@ void CompileCondition(const Policy& policy, const Condition& c,
       case OperatorFamily::kString: {
         const bool like = c.parsed.op == Operator::kStringLike ||
                           c.parsed.op == Operator::kStringNotLike;
-        std::optional<Pattern> p =
-            ParseChecked(v.text, {like, variables_on}, &out->variables, path,
-                         errors);
+        std::optional<Pattern> p = ParseChecked(v.text, {like, variables_on},
+                                                &out->variables, path, errors);
         if (p.has_value()) out->strings.push_back(*std::move(p));
         break;
       }
@@ -470,8 +466,8 @@ void CompileCondition(const Policy& policy, const Condition& c,
           errors->Add(path, "expected true or false, got a number");
           break;
         }
-        std::optional<Pattern> p = ParseChecked(
-            v.text, {false, variables_on}, &out->variables, path, errors);
+        std::optional<Pattern> p = ParseChecked(v.text, {false, variables_on},
+                                                &out->variables, path, errors);
         if (!p.has_value()) break;
         if (p->has_variables()) {
           out->bools.push_back(-1);
@@ -623,8 +619,8 @@ bool AnyPolicyValueMatches(const CompiledCondition& c, const Context::Value& v,
                            const absl::string_view* resolved) {
   switch (c.family) {
     case OperatorFamily::kString: {
-      const bool like = c.op == Operator::kStringLike ||
-                        c.op == Operator::kStringNotLike;
+      const bool like =
+          c.op == Operator::kStringLike || c.op == Operator::kStringNotLike;
       const bool icase = c.op == Operator::kStringEqualsIgnoreCase ||
                          c.op == Operator::kStringNotEqualsIgnoreCase;
       for (const Pattern& p : c.strings) {

@@ -34,11 +34,11 @@ struct CompiledCondition {
   std::string key_lower;
   uint64_t hash = 0;
   std::vector<VariableRef> variables;
-  std::vector<Pattern> strings;      // kString; kBool values (may hold variables)
-  std::vector<int8_t> bools;         // kBool (-1: has variables), kNull
-  std::vector<Decimal> numbers;      // kNumeric
-  std::vector<Instant> dates;        // kDate
-  std::vector<IpRange> ips;          // kIp
+  std::vector<Pattern> strings;  // kString; kBool values (may hold variables)
+  std::vector<int8_t> bools;     // kBool (-1: has variables), kNull
+  std::vector<Decimal> numbers;  // kNumeric
+  std::vector<Instant> dates;    // kDate
+  std::vector<IpRange> ips;      // kIp
 };
 
 struct CompiledStatement {
@@ -85,7 +85,8 @@ struct StatementTrace {
   };
   Result result = Result::kApplies;
   int failed_condition = -1;  // the first failing condition, if any
-  bool failed_for_missing_key = false;  // that condition failed for lack of a key
+  bool failed_for_missing_key =
+      false;  // that condition failed for lack of a key
   // Keys whose absence made the statement fail (condition keys and variable
   // keys), when absence was the only reason; otherwise empty.
   absl::InlinedVector<absl::string_view, 4> missing_keys;

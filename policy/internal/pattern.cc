@@ -65,14 +65,15 @@ absl::StatusOr<VariableRef> ParseVariable(absl::string_view inside,
   }
   key = Trim(key);
   if (key.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "variable \"", whole, "\" names no context key; write e.g. ${claim:sub}"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("variable \"", whole,
+                     "\" names no context key; write e.g. ${claim:sub}"));
   }
   for (char c : key) {
     if (IsSpace(c) || c == '$' || c == '{' || c == '}' || c == '\'') {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "variable \"", whole, "\" has a context key with \"", std::string(1, c),
-          "\" in it; write e.g. ${claim:sub}"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("variable \"", whole, "\" has a context key with \"",
+                       std::string(1, c), "\" in it; write e.g. ${claim:sub}"));
     }
   }
   ref.key = std::string(key);
@@ -114,7 +115,8 @@ absl::StatusOr<Pattern> Pattern::Parse(absl::string_view text, Options options,
     char c = text[i];
     if (options.wildcards && (c == '*' || c == '?')) {
       // Consecutive stars are one star.
-      if (c == '*' && !p.pieces_.empty() && p.pieces_.back().kind == Kind::kStar) {
+      if (c == '*' && !p.pieces_.empty() &&
+          p.pieces_.back().kind == Kind::kStar) {
         ++i;
         continue;
       }
@@ -134,7 +136,8 @@ absl::StatusOr<Pattern> Pattern::Parse(absl::string_view text, Options options,
       }
       if (j >= text.size()) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "variable \"", text.substr(i, 20), "\" is not closed; add \"}\" (or write ${$} for a literal $)"));
+            "variable \"", text.substr(i, 20),
+            "\" is not closed; add \"}\" (or write ${$} for a literal $)"));
       }
       absl::string_view inside = text.substr(i + 2, j - i - 2);
       absl::string_view whole = text.substr(i, j - i + 1);
@@ -186,7 +189,9 @@ bool Pattern::Matches(absl::string_view text, const absl::string_view* resolved,
     case Shape::kAnything:
       return true;
     case Shape::kExact:
-      return TextEq(pieces_.empty() ? "" : pieces_[0].text, text, ignore_case);
+      return TextEq(pieces_.empty() ? absl::string_view()
+                                    : absl::string_view(pieces_[0].text),
+                    text, ignore_case);
     case Shape::kPrefix: {
       const std::string& prefix = pieces_[0].text;
       return text.size() >= prefix.size() &&

@@ -76,7 +76,7 @@ class Pattern {
   enum class Kind : uint8_t { kLiteral, kStar, kQuestion, kVariable };
   struct Piece {
     Kind kind;
-    std::string text;  // kLiteral
+    std::string text;   // kLiteral
     int variable = -1;  // kVariable
   };
   enum class Shape : uint8_t { kAnything, kExact, kPrefix, kGeneral };

@@ -71,9 +71,8 @@ TEST(PatternTest, VariablesResolveToLiteralText) {
 TEST(PatternTest, DefaultsAreParsedWithQuotesAndSpaces) {
   std::vector<VariableRef> vars;
   ASSERT_OK_AND_ASSIGN(
-      Pattern p,
-      Pattern::Parse("${ claim:team , 'it''s none' }/${claim:team}", kVars,
-                     &vars));
+      Pattern p, Pattern::Parse("${ claim:team , 'it''s none' }/${claim:team}",
+                                kVars, &vars));
   ASSERT_EQ(vars.size(), 2u);
   EXPECT_EQ(vars[0].key, "claim:team");
   EXPECT_EQ(vars[0].default_value, "it's none");
@@ -116,18 +115,18 @@ TEST(PatternTest, EqualsTakesWildcardsLiterally) {
 
 TEST(PatternTest, MalformedVariablesAreRejected) {
   std::vector<VariableRef> vars;
-  EXPECT_THAT(Pattern::Parse("secret/${claim:sub", kVars, &vars),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("is not closed")));
+  EXPECT_THAT(
+      Pattern::Parse("secret/${claim:sub", kVars, &vars),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is not closed")));
   EXPECT_THAT(Pattern::Parse("${}", kVars, &vars),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("names no context key")));
   EXPECT_THAT(Pattern::Parse("${claim:x, none}", kVars, &vars),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("not in single quotes")));
-  EXPECT_THAT(Pattern::Parse("${claim:x, 'a'b''}", kVars, &vars),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("lone quote")));
+  EXPECT_THAT(
+      Pattern::Parse("${claim:x, 'a'b''}", kVars, &vars),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("lone quote")));
   EXPECT_THAT(Pattern::Parse("${claim x}", kVars, &vars),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("with \" \" in it")));

@@ -168,7 +168,8 @@ class Checker final : public nlohmann::json_sax<Json> {
     size_t offset = position > 0 ? position - 1 : 0;
     if (absl::StrContains(what, "number overflow")) {
       Locate(offset, &p);
-      p.message = "number is too large; write it as a string if it is meant as text";
+      p.message =
+          "number is too large; write it as a string if it is meant as text";
       return p;
     }
     absl::string_view detail = what;
@@ -223,16 +224,16 @@ class Checker final : public nlohmann::json_sax<Json> {
       } else if (at_end) {
         p.message = "unexpected end of the input; the document is cut short";
       } else if (expected == "'[', '{', or a literal") {
-        p.message = absl::StrCat("expected a value, got ", got_words,
-                                 got == "']'" ? "; remove the trailing comma"
-                                              : "");
+        p.message =
+            absl::StrCat("expected a value, got ", got_words,
+                         got == "']'" ? "; remove the trailing comma" : "");
       } else if (context == "object" && expected == "'}'") {
         p.message = absl::StrCat("expected \",\" or \"}\" after a member, got ",
                                  got_words, comma_hint());
       } else if (context == "array" && expected == "']'") {
-        p.message = absl::StrCat(
-            "expected \",\" or \"]\" after an element, got ", got_words,
-            comma_hint());
+        p.message =
+            absl::StrCat("expected \",\" or \"]\" after an element, got ",
+                         got_words, comma_hint());
       } else if (context == "object key") {
         p.message =
             got == "'}'"
@@ -291,10 +292,10 @@ void AppendPathKey(std::string* path, absl::string_view key) {
     return;
   }
   // A JSON string literal names any key unambiguously.
-  absl::StrAppend(
-      path, "[",
-      Json(std::string(key)).dump(-1, ' ', false, Json::error_handler_t::replace),
-      "]");
+  absl::StrAppend(path, "[",
+                  Json(std::string(key))
+                      .dump(-1, ' ', false, Json::error_handler_t::replace),
+                  "]");
 }
 
 void AppendPathIndex(std::string* path, size_t index) {

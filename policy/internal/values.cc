@@ -49,7 +49,8 @@ int64_t DaysFromCivil(int64_t y, int m, int d) {
 bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 int DaysInMonth(int y, int m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30,
+                                  31, 31, 30, 31, 30, 31};
   return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
 }
 
@@ -235,8 +236,8 @@ std::optional<Decimal> ParseDecimal(absl::string_view text) {
     d.exponent = 0;
     return d;
   }
-  int64_t exponent = (int_digits > 0 ? int_digits : -leading_fraction_zeros) +
-                     exp10;
+  int64_t exponent =
+      (int_digits > 0 ? int_digits : -leading_fraction_zeros) + exp10;
   d.exponent = static_cast<int32_t>(exponent);
   return d;
 }

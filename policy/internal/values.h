@@ -58,7 +58,7 @@ Instant InstantFromTime(absl::Time t);
 // (/32 or /128). IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are IPv4.
 struct IpRange {
   bool v6 = false;
-  uint8_t prefix = 0;  // significant leading bits
+  uint8_t prefix = 0;               // significant leading bits
   std::array<uint8_t, 16> bytes{};  // IPv4 uses the first 4; host bits zero
   // True when `address` (a single address) lies inside this range.
   bool Contains(const IpRange& address) const;

@@ -35,19 +35,18 @@ TEST(DecimalTest, OrderingIsExactBeyondDoublePrecision) {
 
 TEST(DecimalTest, NonNumbersAreRejected) {
   for (absl::string_view bad :
-       {"", "-", ".", "1.2.3", "1e", "e5", "abc", "1 ", " 1", "0x10", "1e999999",
-        "1,5", "Infinity", "NaN",
+       {"", "-", ".", "1.2.3", "1e", "e5", "abc", "1 ", " 1", "0x10",
+        "1e999999", "1,5", "Infinity", "NaN",
         "12345678901234567890123456789012345678901"}) {
     EXPECT_FALSE(ParseDecimal(bad).has_value()) << bad;
   }
 }
 
 TEST(DecimalTest, FromIntMatchesParsedText) {
-  for (int64_t v : {int64_t{0}, int64_t{7}, int64_t{-120},
-                    int64_t{9223372036854775807}}) {
-    EXPECT_EQ(CompareDecimal(DecimalFromInt(v),
-                             *ParseDecimal(std::to_string(v))),
-              0)
+  for (int64_t v :
+       {int64_t{0}, int64_t{7}, int64_t{-120}, int64_t{9223372036854775807}}) {
+    EXPECT_EQ(
+        CompareDecimal(DecimalFromInt(v), *ParseDecimal(std::to_string(v))), 0)
         << v;
   }
 }
