@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "policy/internal/pattern.h"
+#include "policy/internal/strict_json.h"
 
 namespace policy {
 namespace {
@@ -225,6 +226,22 @@ absl::StatusOr<Context> Context::FromJson(const Json& object) {
     if (!s.ok()) return s;
   }
   return ctx;
+}
+
+absl::StatusOr<Context> Context::FromJsonText(absl::string_view text) {
+  internal::StrictJson doc = internal::ParseStrictJson(text, 8);
+  if (!doc.problems.empty()) {
+    const internal::JsonProblem& p = doc.problems[0];
+    if (p.line > 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the context is not valid JSON: line ", p.line, ", column ",
+          p.column, ": ", p.message));
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the context is not valid JSON: ", p.path.empty() ? "" : p.path,
+        p.path.empty() ? "" : ": ", p.message));
+  }
+  return FromJson(*doc.value);
 }
 
 Json Context::ToJson() const {

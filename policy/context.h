@@ -84,6 +84,9 @@ class Context {
   // A context from {"key": value-or-array, ...} (secretctl policy simulate
   // --context). kInvalidArgument naming the first bad key.
   static absl::StatusOr<Context> FromJson(const nlohmann::json& object);
+  // The same from JSON text, read strictly: a syntax error (with its line
+  // and column) or a repeated key is kInvalidArgument.
+  static absl::StatusOr<Context> FromJsonText(absl::string_view text);
 
   // The entry for `key` (any case), or nullptr.
   const Entry* Find(absl::string_view key) const;

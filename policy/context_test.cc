@@ -135,6 +135,21 @@ TEST(ContextTest, FromJsonRejectsWhatIsNotAValue) {
                        "got an array"));
 }
 
+TEST(ContextTest, FromJsonTextIsStrict) {
+  ASSERT_OK_AND_ASSIGN(Context ctx,
+                       Context::FromJsonText(R"({"claim:a": ["x", 1]})"));
+  EXPECT_THAT(Texts(ctx, "claim:a"), ::testing::ElementsAre("x", "1"));
+  EXPECT_THAT(Context::FromJsonText(R"({"a": 1, "a": 2})"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "the context is not valid JSON: duplicate member "
+                       "\"a\"; a name may appear once in an object, remove "
+                       "one of them"));
+  EXPECT_THAT(Context::FromJsonText("{\"a\": }"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "the context is not valid JSON: line 1, column 7: "
+                       "expected a value, got \"}\""));
+}
+
 TEST(ContextTest, ManyKeysStayFindableAcrossRehashes) {
   Context ctx;
   for (int i = 0; i < 500; ++i) {

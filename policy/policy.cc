@@ -446,14 +446,8 @@ ParseResult Parse(absl::string_view name, absl::string_view json,
                   std::optional<PolicyKind> kind) {
   ParseResult result;
   result.kind = kind.value_or(PolicyKind::kAny);
-  if (json.size() > kMaxPolicyBytes) {
-    result.errors.push_back({"", 0, 0,
-                             absl::StrCat("document is ", json.size(),
-                                          " bytes, over the 10 KiB "
-                                          "limit (",
-                                          kMaxPolicyBytes,
-                                          " bytes); split it into several "
-                                          "policies")});
+  if (std::optional<ValidationError> e = CheckPolicySize(json.size())) {
+    result.errors.push_back(*std::move(e));
     return result;
   }
   internal::StrictJson doc = internal::ParseStrictJson(json, kMaxJsonDepth);
@@ -485,6 +479,14 @@ ParseResult Parse(absl::string_view name, absl::string_view json,
 }
 
 }  // namespace
+
+std::optional<ValidationError> CheckPolicySize(size_t bytes) {
+  if (bytes <= kMaxPolicyBytes) return std::nullopt;
+  return ValidationError{
+      "", 0, 0,
+      absl::StrCat("document is ", bytes, " bytes, over the 10 KiB limit (",
+                   kMaxPolicyBytes, " bytes); split it into several policies")};
+}
 
 ParseResult ParsePolicyDetailed(absl::string_view name, absl::string_view json,
                                 PolicyKind kind) {

@@ -47,6 +47,10 @@ absl::StatusOr<Policy> ParsePolicy(absl::string_view name,
                                    absl::string_view json,
                                    PolicyKind kind = PolicyKind::kAny);
 
+// The error for a document of `bytes` bytes if that is over kMaxPolicyBytes
+// (for callers that refuse a large file before reading it).
+std::optional<ValidationError> CheckPolicySize(size_t bytes);
+
 // Validates a document whose kind is not known (secretctl policy validate):
 // a trust policy if any statement names a Principal, else a permission
 // policy, with that kind's rules applied.
