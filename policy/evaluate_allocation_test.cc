@@ -29,6 +29,11 @@ std::atomic<long> g_allocations{0};
 }  // namespace
 
 #ifndef SECRETD_NO_NEW_REPLACEMENT
+// GCC sees the replaced operators inlined and flags free() of what
+// "operator new" returned; they are a matched malloc/free pair.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void* operator new(std::size_t n) {
   if (g_counting.load(std::memory_order_relaxed)) ++g_allocations;
   void* p = std::malloc(n == 0 ? 1 : n);

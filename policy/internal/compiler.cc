@@ -667,6 +667,9 @@ bool AnyPolicyValueMatches(const CompiledCondition& c, const Context::Value& v,
   return false;
 }
 
+CondResult EvaluatePresent(const CompiledCondition& c, const Context::Entry& e,
+                           const absl::string_view* resolved);
+
 CondResult EvaluateCondition(const CompiledCondition& c, const Context* ctx,
                              absl::string_view* unresolved) {
   const Context::Entry* e =
@@ -690,21 +693,27 @@ CondResult EvaluateCondition(const CompiledCondition& c, const Context* ctx,
         return c.negated ? CondResult::kTrue : CondResult::kFalseMissingKey;
     }
   }
-  std::array<absl::string_view, kMaxVariables> resolved;
-  if (!c.variables.empty() &&
-      !Resolve(c.variables, ctx, resolved.data(), unresolved)) {
+  if (c.variables.empty()) return EvaluatePresent(c, *e, nullptr);
+  absl::string_view resolved[kMaxVariables];
+  if (!Resolve(c.variables, ctx, resolved, unresolved)) {
     return CondResult::kUnresolved;
   }
+  return EvaluatePresent(c, *e, resolved);
+}
+
+// A condition whose key is present, its variables resolved.
+CondResult EvaluatePresent(const CompiledCondition& c, const Context::Entry& e,
+                           const absl::string_view* resolved) {
   // Per request value: comparable, and matched by some policy value.
   bool any_comparable = false, any_match = false, any_non_match = false;
   bool all_match = true, all_non_match = true;
-  for (const Context::Value& v : e->values) {
+  for (const Context::Value& v : e.values) {
     if (!Comparable(c, v)) {
       all_match = all_non_match = false;
       continue;
     }
     any_comparable = true;
-    if (AnyPolicyValueMatches(c, v, resolved.data())) {
+    if (AnyPolicyValueMatches(c, v, resolved)) {
       any_match = true;
       all_non_match = false;
     } else {
@@ -756,16 +765,24 @@ ResourceResult ResourceMatches(const CompiledStatement& s,
                                absl::string_view resource, const Context* ctx,
                                absl::string_view* unresolved) {
   if (!s.has_resource) return ResourceResult::kMatch;
-  std::array<absl::string_view, kMaxVariables> resolved;
-  if (!s.resource_variables.empty() &&
-      !Resolve(s.resource_variables, ctx, resolved.data(), unresolved)) {
-    return ResourceResult::kUnresolved;
-  }
   bool any = false;
-  for (const Pattern& p : s.resources) {
-    if (p.Matches(resource, resolved.data(), /*ignore_case=*/false)) {
-      any = true;
-      break;
+  if (s.resource_variables.empty()) {
+    for (const Pattern& p : s.resources) {
+      if (p.Matches(resource, nullptr, /*ignore_case=*/false)) {
+        any = true;
+        break;
+      }
+    }
+  } else {
+    absl::string_view resolved[kMaxVariables];
+    if (!Resolve(s.resource_variables, ctx, resolved, unresolved)) {
+      return ResourceResult::kUnresolved;
+    }
+    for (const Pattern& p : s.resources) {
+      if (p.Matches(resource, resolved, /*ignore_case=*/false)) {
+        any = true;
+        break;
+      }
     }
   }
   return any != s.not_resource ? ResourceResult::kMatch

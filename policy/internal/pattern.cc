@@ -1,6 +1,7 @@
 #include "policy/internal/pattern.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 
@@ -12,15 +13,23 @@ inline char Lower(char c) {
 }
 
 inline bool CharEq(char a, char b, bool ignore_case) {
-  return ignore_case ? Lower(a) == Lower(b) : a == b;
+  return a == b || (ignore_case && Lower(a) == Lower(b));
 }
 
 bool TextEq(absl::string_view a, absl::string_view b, bool ignore_case) {
   if (a.size() != b.size()) return false;
+  if (!ignore_case)
+    return a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (!CharEq(a[i], b[i], ignore_case)) return false;
+    if (!CharEq(a[i], b[i], true)) return false;
   }
   return true;
+}
+
+bool StartsWith(absl::string_view text, absl::string_view prefix,
+                bool ignore_case) {
+  return text.size() >= prefix.size() &&
+         TextEq(prefix, text.substr(0, prefix.size()), ignore_case);
 }
 
 bool IsSpace(char c) { return c == ' ' || c == '\t'; }
@@ -192,13 +201,15 @@ bool Pattern::Matches(absl::string_view text, const absl::string_view* resolved,
       return TextEq(pieces_.empty() ? absl::string_view()
                                     : absl::string_view(pieces_[0].text),
                     text, ignore_case);
-    case Shape::kPrefix: {
-      const std::string& prefix = pieces_[0].text;
-      return text.size() >= prefix.size() &&
-             TextEq(prefix, text.substr(0, prefix.size()), ignore_case);
-    }
+    case Shape::kPrefix:
+      return StartsWith(text, pieces_[0].text, ignore_case);
     case Shape::kGeneral:
       break;
+  }
+  // Most texts fail on the literal head; check it before the general match.
+  if (pieces_[0].kind == Kind::kLiteral &&
+      !StartsWith(text, pieces_[0].text, ignore_case)) {
+    return false;
   }
   return Glob(text, resolved, ignore_case);
 }

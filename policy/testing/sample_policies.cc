@@ -1,5 +1,7 @@
 #include "policy/testing/sample_policies.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
@@ -18,11 +20,9 @@ int TargetStatement(int statements) {
   return target;
 }
 
-}  // namespace
-
-std::string RealisticPermissionPolicy(int statements) {
+Json Statements(int statements, int from, int to) {
   Json list = Json::array();
-  for (int i = 0; i < statements; ++i) {
+  for (int i = from; i < to; ++i) {
     Json s;
     s["Sid"] = absl::StrCat("S", i);
     if (IsDeny(i)) {
@@ -55,8 +55,26 @@ std::string RealisticPermissionPolicy(int statements) {
     }
     list.push_back(std::move(s));
   }
-  Json doc = {{"Version", "2012-10-17"}, {"Statement", std::move(list)}};
-  return doc.dump(1);
+  return list;
+}
+
+}  // namespace
+
+std::string RealisticPermissionPolicy(int statements) {
+  Json doc = {{"Version", "2012-10-17"},
+              {"Statement", Statements(statements, 0, statements)}};
+  return doc.dump();
+}
+
+std::vector<std::string> RealisticPermissionPolicies(int statements) {
+  std::vector<std::string> docs;
+  for (int from = 0; from < statements; from += 25) {
+    const int to = std::min(statements, from + 25);
+    Json doc = {{"Version", "2012-10-17"},
+                {"Statement", Statements(statements, from, to)}};
+    docs.push_back(doc.dump());
+  }
+  return docs;
 }
 
 std::string RealisticTrustPolicy() {
@@ -72,7 +90,7 @@ std::string RealisticTrustPolicy() {
        "Principal": {"Attestor": "*"}, "Action": "secretd:AssumeRole",
        "Condition": {"StringEquals": {"claim:tags/env": "quarantine"}}}
     ]})");
-  return doc.dump(1);
+  return doc.dump();
 }
 
 Context RealisticContext(int statements) {

@@ -11,12 +11,16 @@
 #define SECRETD_POLICY_TESTING_SAMPLE_POLICIES_H_
 
 #include <string>
+#include <vector>
 
 #include "policy/context.h"
 
 namespace policy::testing {
 
 std::string RealisticPermissionPolicy(int statements);
+// The same statements split into documents of at most 25 statements each,
+// so that each stays under the 10 KiB limit (200 statements: 8 documents).
+std::vector<std::string> RealisticPermissionPolicies(int statements);
 // Trusts two issuers, for instances launched from an approved image.
 std::string RealisticTrustPolicy();
 // Claims of a verified token (sub "web-1", tags team "team<n-2>", ...) and
