@@ -233,9 +233,9 @@ absl::StatusOr<Context> Context::FromJsonText(absl::string_view text) {
   if (!doc.problems.empty()) {
     const internal::JsonProblem& p = doc.problems[0];
     if (p.line > 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the context is not valid JSON: line ", p.line, ", column ",
-          p.column, ": ", p.message));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the context is not valid JSON: line ", p.line,
+                       ", column ", p.column, ": ", p.message));
     }
     return absl::InvalidArgumentError(absl::StrCat(
         "the context is not valid JSON: ", p.path.empty() ? "" : p.path,
