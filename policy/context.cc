@@ -13,6 +13,7 @@ namespace {
 using Json = nlohmann::json;
 using internal::Decimal;
 using internal::Instant;
+using internal::JsonTypeWords;
 
 Context::Value StringValue(absl::string_view text) {
   Context::Value v;
@@ -44,23 +45,6 @@ Context::Value BoolValue(bool b) {
   v.text = b ? "true" : "false";
   v.boolean = b;
   return v;
-}
-
-const char* JsonTypeWords(const Json& v) {
-  switch (v.type()) {
-    case Json::value_t::null:
-      return "null";
-    case Json::value_t::object:
-      return "an object";
-    case Json::value_t::array:
-      return "an array";
-    case Json::value_t::string:
-      return "a string";
-    case Json::value_t::boolean:
-      return "a boolean";
-    default:
-      return "a number";
-  }
 }
 
 std::optional<Context::Value> ScalarValue(const Json& v) {

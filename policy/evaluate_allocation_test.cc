@@ -1,9 +1,7 @@
-// Evaluation allocates nothing: this binary replaces the global operator new
-// with a counting one and evaluates the realistic role's requests (allow,
-// explicit deny, implicit deny with missing keys) with counting on.
-#include <atomic>
-#include <cstdlib>
-#include <new>
+// Evaluation allocates nothing: this binary links the counting operator new
+// (//policy/testing:allocation_counter) and evaluates the realistic role's
+// requests (allow, explicit deny, implicit deny with missing keys) with
+// counting on.
 #include <string>
 
 #include "common/testing/status_matchers.h"
@@ -12,40 +10,8 @@
 #include "policy/policy.h"
 #include "policy/policy_set.h"
 #include "policy/role.h"
+#include "policy/testing/allocation_counter.h"
 #include "policy/testing/sample_policies.h"
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SECRETD_NO_NEW_REPLACEMENT 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define SECRETD_NO_NEW_REPLACEMENT 1
-#endif
-
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-#ifndef SECRETD_NO_NEW_REPLACEMENT
-// GCC sees the replaced operators inlined and flags free() of what
-// "operator new" returned; they are a matched malloc/free pair.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t n) {
-  if (g_counting.load(std::memory_order_relaxed)) ++g_allocations;
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) std::abort();
-  return p;
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-#endif
 
 namespace policy {
 namespace {
@@ -53,19 +19,17 @@ namespace {
 // Runs `f` and returns how many allocations it made.
 template <typename F>
 long CountAllocations(F f) {
-  g_allocations = 0;
-  g_counting = true;
+  const long before = testing::AllocationCount();
   f();
-  g_counting = false;
-  return g_allocations.load();
+  return testing::AllocationCount() - before;
 }
 
 class EvaluateAllocationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-#ifdef SECRETD_NO_NEW_REPLACEMENT
-    GTEST_SKIP() << "operator new is the sanitizer's in this build";
-#endif
+    if (!testing::AllocationCountingAvailable()) {
+      GTEST_SKIP() << "operator new is the sanitizer's in this build";
+    }
     RoleDefinition def;
     def.name = "web";
     def.trust_policy = {"trust.json", testing::RealisticTrustPolicy()};

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "policy/internal/strict_json.h"
 
 namespace policy {
 namespace {
@@ -164,10 +165,7 @@ std::string ValidationError::ToString() const {
 std::string FormatErrors(absl::string_view policy_name,
                          const std::vector<ValidationError>& errors) {
   const std::string prefix =
-      absl::StrCat("policy ",
-                   Json(std::string(policy_name))
-                       .dump(-1, ' ', false, Json::error_handler_t::replace),
-                   ": ");
+      absl::StrCat("policy ", internal::Quote(policy_name), ": ");
   return absl::StrJoin(errors, "\n",
                        [&prefix](std::string* out, const ValidationError& e) {
                          absl::StrAppend(out, prefix, e.ToString());

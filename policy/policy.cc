@@ -18,28 +18,8 @@ namespace {
 using Json = nlohmann::json;
 using internal::AppendPathIndex;
 using internal::AppendPathKey;
-
-const char* TypeWords(const Json& v) {
-  switch (v.type()) {
-    case Json::value_t::null:
-      return "null";
-    case Json::value_t::object:
-      return "an object";
-    case Json::value_t::array:
-      return "an array";
-    case Json::value_t::string:
-      return "a string";
-    case Json::value_t::boolean:
-      return "a boolean";
-    default:
-      return "a number";
-  }
-}
-
-std::string Quote(absl::string_view s) {
-  return Json(std::string(s))
-      .dump(-1, ' ', false, Json::error_handler_t::replace);
-}
+using internal::JsonTypeWords;
+using internal::Quote;
 
 std::string Join(absl::string_view base, absl::string_view key) {
   std::string p(base);
@@ -90,7 +70,7 @@ class ShapeReader {
     if (!v.is_array()) {
       Error(path, absl::StrCat("expected a string or an array of strings, "
                                "got ",
-                               TypeWords(v)));
+                               JsonTypeWords(v)));
       return false;
     }
     if (v.empty()) {
@@ -102,7 +82,7 @@ class ShapeReader {
       if (!v[i].is_string()) {
         std::string p = path;
         AppendPathIndex(&p, i);
-        Error(p, absl::StrCat("expected a string, got ", TypeWords(v[i])));
+        Error(p, absl::StrCat("expected a string, got ", JsonTypeWords(v[i])));
         ok = false;
         continue;
       }
@@ -115,7 +95,7 @@ class ShapeReader {
     if (!doc.is_object()) {
       Error("", absl::StrCat("expected a JSON object with Version and "
                              "Statement, got ",
-                             TypeWords(doc)));
+                             JsonTypeWords(doc)));
       return;
     }
     static const std::vector<std::string> kTop = {"Version", "Id", "Statement"};
@@ -132,7 +112,7 @@ class ShapeReader {
       Error("Version",
             absl::StrCat("expected \"2012-10-17\" or \"2008-10-17\", "
                          "got ",
-                         TypeWords(*version)));
+                         JsonTypeWords(*version)));
     } else if (*version == "2012-10-17") {
       policy->version = Version::k2012_10_17;
     } else if (*version == "2008-10-17") {
@@ -147,7 +127,8 @@ class ShapeReader {
       if (id->is_string()) {
         policy->id = id->get<std::string>();
       } else {
-        Error("Id", absl::StrCat("expected a string, got ", TypeWords(*id)));
+        Error("Id",
+              absl::StrCat("expected a string, got ", JsonTypeWords(*id)));
       }
     }
     auto statements = doc.find("Statement");
@@ -166,7 +147,7 @@ class ShapeReader {
     if (!statements->is_array()) {
       Error("Statement",
             absl::StrCat("expected an object or an array of objects, got ",
-                         TypeWords(*statements)));
+                         JsonTypeWords(*statements)));
       return;
     }
     if (statements->empty()) {
@@ -180,7 +161,7 @@ class ShapeReader {
       const Json& s = (*statements)[i];
       policy->statements.emplace_back();
       if (!s.is_object()) {
-        Error(path, absl::StrCat("expected an object, got ", TypeWords(s)));
+        Error(path, absl::StrCat("expected an object, got ", JsonTypeWords(s)));
         broken_.resize(policy->statements.size());
         broken_[i] = true;  // reported; nothing more to check in it
         continue;
@@ -206,7 +187,7 @@ class ShapeReader {
         st->sid = sid->get<std::string>();
       } else {
         Error(Join(path, "Sid"),
-              absl::StrCat("expected a string, got ", TypeWords(*sid)));
+              absl::StrCat("expected a string, got ", JsonTypeWords(*sid)));
       }
     }
     auto effect = s.find("Effect");
@@ -230,7 +211,7 @@ class ShapeReader {
     } else {
       Error(Join(path, "Effect"),
             absl::StrCat("expected \"Allow\" or \"Deny\", got ",
-                         TypeWords(*effect)));
+                         JsonTypeWords(*effect)));
     }
 
     auto action = s.find("Action");
@@ -276,7 +257,7 @@ class ShapeReader {
     if (!p.is_object()) {
       Error(path, absl::StrCat("expected an object such as {\"Attestor\": "
                                "\"*\"}, got ",
-                               TypeWords(p)));
+                               JsonTypeWords(p)));
       return;
     }
     static const std::vector<std::string> kTypes = {"Attestor"};
@@ -304,7 +285,7 @@ class ShapeReader {
   void ReadConditions(const Json& c, const std::string& path, Statement* st) {
     if (!c.is_object()) {
       Error(path, absl::StrCat("expected an object of operators, got ",
-                               TypeWords(c)));
+                               JsonTypeWords(c)));
       return;
     }
     for (const auto& [op_name, keys] : c.items()) {
@@ -317,7 +298,7 @@ class ShapeReader {
       if (!keys.is_object()) {
         Error(op_path, absl::StrCat("expected an object of context key to "
                                     "values, got ",
-                                    TypeWords(keys)));
+                                    JsonTypeWords(keys)));
         continue;
       }
       if (keys.empty()) {
@@ -393,7 +374,7 @@ class ShapeReader {
       if (!s.has_value()) {
         Error(path, absl::StrCat("expected a string, number, boolean or an "
                                  "array of those, got ",
-                                 TypeWords(v)));
+                                 JsonTypeWords(v)));
         return false;
       }
       cond->values.push_back(*std::move(s));
@@ -407,7 +388,7 @@ class ShapeReader {
         std::string p = path;
         AppendPathIndex(&p, i);
         Error(p, absl::StrCat("expected a string, number or boolean, got ",
-                              TypeWords(v[i])));
+                              JsonTypeWords(v[i])));
         ok = false;
         continue;
       }

@@ -8,17 +8,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "policy/internal/compiler.h"
+#include "policy/internal/strict_json.h"
 
 namespace policy {
 namespace {
 
 using internal::CompiledStatement;
+using internal::Quote;
 using internal::StatementTrace;
-
-std::string Quote(absl::string_view s) {
-  return nlohmann::json(std::string(s))
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 StatementRef RefOf(const CompiledStatement& s) {
   StatementRef ref;

@@ -8,15 +8,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "policy/internal/strict_json.h"
 #include "policy/policy.h"
 
 namespace policy {
 namespace {
 
-std::string Quote(absl::string_view s) {
-  return nlohmann::json(std::string(s))
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+using internal::Quote;
 
 std::optional<std::string> CheckDuration(absl::string_view what,
                                          absl::Duration d, absl::Duration max) {

@@ -168,11 +168,6 @@ std::string ItemPath(const std::string& base, bool array, size_t index) {
   return p;
 }
 
-std::string Quote(absl::string_view s) {
-  return nlohmann::json(std::string(s))
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 bool IsAlnum(absl::string_view s) {
   for (char c : s) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) return false;

@@ -298,6 +298,28 @@ void AppendPathKey(std::string* path, absl::string_view key) {
                   "]");
 }
 
+std::string Quote(absl::string_view s) {
+  return Json(std::string(s))
+      .dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+const char* JsonTypeWords(const Json& value) {
+  switch (value.type()) {
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::object:
+      return "an object";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::string:
+      return "a string";
+    case Json::value_t::boolean:
+      return "a boolean";
+    default:
+      return "a number";
+  }
+}
+
 void AppendPathIndex(std::string* path, size_t index) {
   absl::StrAppend(path, "[", index, "]");
 }

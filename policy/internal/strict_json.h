@@ -45,6 +45,12 @@ void AppendPathKey(std::string* path, absl::string_view key);
 // Appends `[index]`.
 void AppendPathIndex(std::string* path, size_t index);
 
+// `s` as a JSON string literal, for messages: "web.json", "a \"b\"".
+// Invalid UTF-8 is replaced, never an error.
+std::string Quote(absl::string_view s);
+// "a string", "a number", "a boolean", "null", "an object", "an array".
+const char* JsonTypeWords(const nlohmann::json& value);
+
 }  // namespace policy::internal
 
 #endif  // SECRETD_POLICY_INTERNAL_STRICT_JSON_H_

@@ -7,11 +7,9 @@
 // (20 is the realistic size; 1 and 200 bracket it), three conditions each,
 // wildcard resources, one ${claim:sub} variable, every seventh a Deny whose
 // conditions are evaluated and fail. Each benchmark reports allocs/op, the
-// heap allocations per iteration (counted by a replaced operator new).
-#include <atomic>
+// heap allocations per iteration (//policy/testing:allocation_counter).
 #include <cstdlib>
 #include <memory>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -20,28 +18,8 @@
 #include "policy/policy.h"
 #include "policy/policy_set.h"
 #include "policy/role.h"
+#include "policy/testing/allocation_counter.h"
 #include "policy/testing/sample_policies.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-// GCC sees the replaced operators inlined and flags free() of what
-// "operator new" returned; they are a matched malloc/free pair.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) std::abort();
-  return p;
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -73,11 +51,11 @@ std::shared_ptr<const CompiledRole> Role(int statements) {
 class AllocationCounter {
  public:
   explicit AllocationCounter(benchmark::State& state)
-      : state_(state), start_(g_allocations.load()) {}
+      : state_(state), start_(policy::testing::AllocationCount()) {}
   ~AllocationCounter() {
-    state_.counters["allocs/op"] =
-        benchmark::Counter(static_cast<double>(g_allocations.load() - start_),
-                           benchmark::Counter::kAvgIterations);
+    state_.counters["allocs/op"] = benchmark::Counter(
+        static_cast<double>(policy::testing::AllocationCount() - start_),
+        benchmark::Counter::kAvgIterations);
   }
 
  private:
