@@ -59,6 +59,12 @@ constexpr const char* kMultiValues =
 constexpr const char* kSetOperators = AWS_DOC(
     "reference_policies_condition-single-vs-multi-valued-context-keys.html"
     "#reference_policies_condition-multi-valued-context-keys");
+// AWS says multivalued keys need a set operator and leaves the unqualified
+// case open; secretd's rule (some value matches; negated: none matches) is
+// docs/policy.md §4.
+constexpr const char* kNoQualifier = AWS_DOC(
+    "reference_policies_condition-single-vs-multi-valued-context-keys.html "
+    "+ docs/policy.md section 4 (multivalued key, no prefix)");
 constexpr const char* kVariables = AWS_DOC("reference_policies_variables.html");
 constexpr const char* kVariableDefaults =
     AWS_DOC("reference_policies_variables.html#policy-vars-default-values");
@@ -408,6 +414,37 @@ std::vector<Row> Rows() {
       R("ForAllValuesNumeric", kSetOperators,
         R"({"ForAllValues:NumericLessThan": {"claim:sizes": 5}})",
         R"({"claim:sizes": [1, 2]})", A),
+
+      // --- Multivalued keys without a set operator ---------------------------
+      R("StringLikeOnMultivaluedKeyNeedsOneMatch", kNoQualifier,
+        R"({"StringLike": {"claim:aud": "svc-*"}})",
+        R"({"claim:aud": ["x", "svc-1"]})", A),
+      R("StringNotLikeOnMultivaluedKeyNeedsNoMatch", kNoQualifier,
+        R"({"StringNotLike": {"claim:aud": "svc-*"}})",
+        R"({"claim:aud": ["x", "svc-1"]})", D),
+      R("StringEqualsIgnoreCaseOnMultivaluedKey", kNoQualifier,
+        R"({"StringEqualsIgnoreCase": {"claim:aud": "SVC"}})",
+        R"({"claim:aud": ["x", "svc"]})", A),
+      R("NumericNotEqualsOnMultivaluedKeyNeedsNoMatch", kNoQualifier,
+        R"({"NumericNotEquals": {"claim:sizes": 5}})",
+        R"({"claim:sizes": [1, 5]})", D),
+      R("DateOnMultivaluedKeyNeedsOneMatch", kNoQualifier,
+        R"({"DateLessThan": {"claim:dates": "2024-01-01"}})",
+        R"({"claim:dates": ["2025-01-01", "2023-01-01"]})", A),
+      R("DateNotEqualsOnMultivaluedKeyNeedsNoMatch", kNoQualifier,
+        R"({"DateNotEquals": {"claim:dates": "2024-01-01"}})",
+        R"({"claim:dates": ["2024-01-01T00:00:00Z", "2023-01-01"]})", D),
+      R("BoolOnMultivaluedKeyNeedsOneMatch", kNoQualifier,
+        R"({"Bool": {"claim:flags": true}})",
+        R"({"claim:flags": [false, true]})", A),
+      R("IpAddressOnMultivaluedKeyNeedsOneMatch", kNoQualifier,
+        R"({"IpAddress": {"claim:ips": "10.0.0.0/8"}})",
+        R"({"claim:ips": ["192.0.2.1", "10.1.1.1"]})", A),
+      R("NotIpAddressOnMultivaluedKeyNeedsNoMatch", kNoQualifier,
+        R"({"NotIpAddress": {"claim:ips": "10.0.0.0/8"}})",
+        R"({"claim:ips": ["192.0.2.1", "10.1.1.1"]})", D),
+      R("NullFalseWithMultivaluedKeyIsTrue", kNull,
+        R"({"Null": {"claim:aud": false}})", R"({"claim:aud": ["a", "b"]})", A),
 
       // --- Several operators, keys and values --------------------------------
       R("OperatorsAreAnded", kMultiValues,

@@ -132,6 +132,20 @@ nlohmann::ordered_json DecisionToJson(const Decision& decision) {
   return out;
 }
 
+std::string DescribeDecision(const Decision& decision) {
+  switch (decision.effect) {
+    case DecisionEffect::kAllow:
+      return absl::StrCat("allow by ", decision.statement->ToString());
+    case DecisionEffect::kExplicitDeny:
+      return absl::StrCat("explicit deny by ", decision.statement->ToString());
+    case DecisionEffect::kImplicitDeny:
+      break;
+  }
+  if (decision.missing_context_keys.empty()) return "implicit deny";
+  return absl::StrCat("implicit deny (missing context keys: ",
+                      absl::StrJoin(decision.missing_context_keys, ", "), ")");
+}
+
 PolicySet::~PolicySet() = default;
 
 absl::StatusOr<std::shared_ptr<const PolicySet>> PolicySet::Compile(

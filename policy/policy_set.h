@@ -70,6 +70,11 @@ struct Decision {
 // {"policy":...,"sid":null,"index":N}.
 nlohmann::ordered_json DecisionToJson(const Decision& decision);
 
+// One line for logs and audit records: `allow by "web.json" statement
+// "ReadApp"`, `explicit deny by "guard.json" Statement[0]`, `implicit deny`
+// or `implicit deny (missing context keys: claim:team, secretd:SourceIp)`.
+std::string DescribeDecision(const Decision& decision);
+
 class PolicySet {
  public:
   // Compiles `policies` (each already parsed) under the rules of `kind`.

@@ -73,6 +73,24 @@ TEST(PolicySetTest, ImplicitDenyJsonListsMissingContextKeys) {
       R"({"decision":"implicit_deny","statement":null,"missing_context_keys":["claim:tags/team"]})");
 }
 
+TEST(PolicySetTest, DescribeDecisionIsOneLine) {
+  auto set = Set({{"web.json", std::string(kWeb)}});
+  Context ctx;
+  ctx.AddString("claim:tags/team", "ops");
+  EXPECT_EQ(DescribeDecision(
+                set->Evaluate({"secrets:Get", "secret/app/db", "", &ctx})),
+            "allow by \"web.json\" statement \"ReadApp\"");
+  EXPECT_EQ(DescribeDecision(
+                set->Evaluate({"secrets:Get", "secret/app/root", "", &ctx})),
+            "explicit deny by \"web.json\" Statement[1]");
+  EXPECT_EQ(DescribeDecision(
+                set->Evaluate({"secrets:Get", "secret/app/db", "", nullptr})),
+            "implicit deny (missing context keys: claim:tags/team)");
+  EXPECT_EQ(
+      DescribeDecision(set->Evaluate({"secrets:Get", "secret/x", "", &ctx})),
+      "implicit deny");
+}
+
 TEST(PolicySetTest, DenyInAnyPolicyOverridesAllowInAnother) {
   auto set = Set(
       {{"web.json", std::string(kWeb)}, {"guard.json", std::string(kGuard)}});
