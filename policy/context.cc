@@ -1,6 +1,5 @@
 #include "policy/context.h"
 
-#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"

@@ -1,7 +1,6 @@
 #include "policy/internal/compiler.h"
 
 #include <algorithm>
-#include <array>
 #include <utility>
 
 #include "absl/strings/ascii.h"
