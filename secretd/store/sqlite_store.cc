@@ -358,6 +358,9 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> OpenSqliteStoreWithMigrations(
   return store;
 }
 
+SqliteStore::SqliteStore(std::string path, const common::Clock& clock)
+    : path_(std::move(path)), clock_(clock) {}
+
 SqliteStore::~SqliteStore() {
   // Readers first: the last connection to close checkpoints the WAL.
   readers_.clear();

@@ -134,8 +134,7 @@ class SqliteStore final : public Store {
       const Options& options,
       absl::Span<const sqlite_internal::Migration> migrations);
 
-  SqliteStore(std::string path, const common::Clock& clock)
-      : path_(std::move(path)), clock_(clock) {}
+  SqliteStore(std::string path, const common::Clock& clock);
   absl::Time Now() const;
   Connection* AcquireReader();
   void ReleaseReader(Connection* conn);

@@ -17,7 +17,7 @@
 //           [&](int64_t version) { return envelope.Encrypt(name, version,
 //                                                          value); }));
 //   ASSIGN_OR_RETURN(SecretVersionRecord current,
-//                    store->GetSecretVersion("app/db/password"));
+//                    store->GetSecretVersion("app/db/password", std::nullopt));
 //
 // The store persists opaque bytes: it never encrypts, decrypts or parses
 // JSON. Callers validate policy documents and JWKS before a Put.

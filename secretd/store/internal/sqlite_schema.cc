@@ -106,13 +106,16 @@ absl::Status CheckIdentity(const Connection& conn, int64_t application_id,
   return absl::OkStatus();
 }
 
+// Sets *from to the schema version found in the transaction.
 absl::Status MigrateInTransaction(Connection& conn,
-                                  absl::Span<const Migration> migrations) {
+                                  absl::Span<const Migration> migrations,
+                                  int64_t* from) {
   const int64_t latest = migrations.back().version;
   ASSIGN_OR_RETURN(int64_t application_id,
                    conn.QueryInt64("PRAGMA application_id"));
   ASSIGN_OR_RETURN(int64_t version, conn.QueryInt64("PRAGMA user_version"));
   RETURN_IF_ERROR(CheckIdentity(conn, application_id, version, latest));
+  *from = version;
   if (version == latest && application_id == kApplicationId) {
     return absl::OkStatus();  // another process migrated it meanwhile
   }
@@ -133,10 +136,6 @@ absl::Status MigrateInTransaction(Connection& conn,
         common::Annotate(conn.Exec(migration.sql),
                          absl::StrCat("migrating the store schema to version ",
                                       migration.version)));
-    common::log::Info("store schema migrated",
-                      {{"path", conn.path()},
-                       {"version", migration.version},
-                       {"summary", migration.summary}});
   }
   RETURN_IF_ERROR(
       conn.Exec(absl::StrCat("PRAGMA user_version = ", latest).c_str()));
@@ -168,10 +167,21 @@ absl::Status MigrateSchema(Connection& conn,
     return absl::OkStatus();
   }
   RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE"));
-  absl::Status status = MigrateInTransaction(conn, migrations);
+  int64_t from = latest;
+  absl::Status status = MigrateInTransaction(conn, migrations, &from);
   if (status.ok()) status = conn.Exec("COMMIT");
-  if (!status.ok() && !conn.AutoCommit()) conn.Exec("ROLLBACK").IgnoreError();
-  return status;
+  if (!status.ok()) {
+    if (!conn.AutoCommit()) conn.Exec("ROLLBACK").IgnoreError();
+    return status;
+  }
+  if (from != latest) {
+    common::log::Info("store schema migrated",
+                      {{"path", conn.path()},
+                       {"from_version", from},
+                       {"to_version", latest},
+                       {"last_step", migrations.back().summary}});
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace secretd::sqlite_internal

@@ -350,7 +350,7 @@ TEST_P(StoreContractTest, GetSecretVersionWithoutVersionReturnsTheNewest) {
   clock_.Advance(absl::Hours(1));
   ASSERT_OK(store_->AddSecretVersion("app/db", Encrypt("app/db")).status());
   ASSERT_OK_AND_ASSIGN(SecretVersionRecord newest,
-                       store_->GetSecretVersion("app/db"));
+                       store_->GetSecretVersion("app/db", std::nullopt));
   EXPECT_EQ(newest,
             (SecretVersionRecord{"app/db", 2, true, Micros(clock_.Now()),
                                  Fields("app/db", 2)}));
@@ -360,7 +360,7 @@ TEST_P(StoreContractTest, GetSecretVersionWithoutVersionReturnsTheNewest) {
 }
 
 TEST_P(StoreContractTest, GetMissingSecretIsNotFound) {
-  EXPECT_THAT(store_->GetSecretVersion("app/none"),
+  EXPECT_THAT(store_->GetSecretVersion("app/none", std::nullopt),
               StatusIs(kNotFound, HasSubstr("secret \"app/none\"")));
   EXPECT_THAT(store_->GetSecretVersion("app/none", 1),
               StatusIs(kNotFound, HasSubstr("secret \"app/none\"")));
@@ -386,7 +386,7 @@ TEST_P(StoreContractTest, DisabledVersionIsSkippedForTheNewest) {
   }
   ASSERT_OK(store_->DisableSecretVersion("app/db", 3));
   ASSERT_OK_AND_ASSIGN(SecretVersionRecord newest,
-                       store_->GetSecretVersion("app/db"));
+                       store_->GetSecretVersion("app/db", std::nullopt));
   EXPECT_EQ(newest.version, 2);
   EXPECT_TRUE(newest.enabled);
 }
@@ -402,7 +402,7 @@ TEST_P(StoreContractTest, DisabledVersionAskedForByNumberIsNotFound) {
 TEST_P(StoreContractTest, SecretWithEveryVersionDisabledIsNotFound) {
   ASSERT_OK(store_->AddSecretVersion("app/db", Encrypt("app/db")).status());
   ASSERT_OK(store_->DisableSecretVersion("app/db", 1));
-  EXPECT_THAT(store_->GetSecretVersion("app/db"),
+  EXPECT_THAT(store_->GetSecretVersion("app/db", std::nullopt),
               StatusIs(kNotFound, HasSubstr("no enabled version")));
 }
 
@@ -413,7 +413,7 @@ TEST_P(StoreContractTest, VersionNumbersAreNotReusedAfterDisable) {
   ASSERT_OK(store_->DisableSecretVersion("app/db", 1));
   EXPECT_THAT(store_->AddSecretVersion("app/db", Encrypt("app/db")),
               IsOkAndHolds(3));
-  EXPECT_THAT(store_->GetSecretVersion("app/db"),
+  EXPECT_THAT(store_->GetSecretVersion("app/db", std::nullopt),
               IsOkAndHolds(::testing::Field(&SecretVersionRecord::version, 3)));
 }
 
@@ -446,7 +446,8 @@ TEST_P(StoreContractTest, FailedEncryptStoresNothingAndConsumesNoNumber) {
   EXPECT_THAT(store_->AddSecretVersion("app/new", failing),
               StatusIs(absl::StatusCode::kInternal));
   EXPECT_THAT(store_->GetChangeCounter(), IsOkAndHolds(before));
-  EXPECT_THAT(store_->GetSecretVersion("app/new"), StatusIs(kNotFound));
+  EXPECT_THAT(store_->GetSecretVersion("app/new", std::nullopt),
+              StatusIs(kNotFound));
   EXPECT_THAT(store_->ListSecrets("app/new"), IsOkAndHolds(IsEmpty()));
   EXPECT_THAT(store_->AddSecretVersion("app/db", Encrypt("app/db")),
               IsOkAndHolds(2));
@@ -465,7 +466,8 @@ TEST_P(StoreContractTest, EncryptReturningAnEmptyFieldIsInvalidArgument) {
     EXPECT_THAT(store_->AddSecretVersion("app/db", encrypt),
                 StatusIs(kInvalidArgument, HasSubstr("is empty")));
   }
-  EXPECT_THAT(store_->GetSecretVersion("app/db"), StatusIs(kNotFound));
+  EXPECT_THAT(store_->GetSecretVersion("app/db", std::nullopt),
+              StatusIs(kNotFound));
   EXPECT_THAT(store_->AddSecretVersion("", Encrypt("")),
               StatusIs(kInvalidArgument, HasSubstr("secret name is empty")));
 }
@@ -790,7 +792,7 @@ TEST_P(StoreContractTest, ReadsFailuresAndTokenRecordsLeaveTheCounterAlone) {
   EXPECT_OK(store_->ListTrustBundles().status());
   EXPECT_OK(store_->GetRole("web").status());
   EXPECT_OK(store_->ListRoles().status());
-  EXPECT_OK(store_->GetSecretVersion("a").status());
+  EXPECT_OK(store_->GetSecretVersion("a", std::nullopt).status());
   EXPECT_OK(store_->ListSecrets("").status());
   EXPECT_OK(store_->ReadAllSecretVersions().status());
   EXPECT_OK(store_->LoadSnapshot().status());
@@ -915,7 +917,7 @@ void ExpectDistinctGaplessVersions(const std::vector<Store*>& stores,
     EXPECT_EQ(listed[0].latest_version, total);
     EXPECT_EQ(listed[0].versions.size(), static_cast<size_t>(total));
     ASSERT_OK_AND_ASSIGN(SecretVersionRecord newest,
-                         store->GetSecretVersion("shared"));
+                         store->GetSecretVersion("shared", std::nullopt));
     EXPECT_EQ(newest.version, total);
     EXPECT_EQ(newest.fields, Fields("shared", total));
   }
