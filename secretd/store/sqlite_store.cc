@@ -286,6 +286,8 @@ absl::Status ConfigureConnection(Connection& conn, bool writer) {
     }
     RETURN_IF_ERROR(conn.Exec("PRAGMA synchronous = FULL"));
     RETURN_IF_ERROR(conn.Exec("PRAGMA secure_delete = ON"));
+    // After a checkpoint the WAL shrinks back to at most 4 MiB.
+    RETURN_IF_ERROR(conn.Exec("PRAGMA journal_size_limit = 4194304"));
   } else {
     RETURN_IF_ERROR(conn.Exec("PRAGMA query_only = ON"));
   }
@@ -324,6 +326,11 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> OpenSqliteStoreWithMigrations(
     return absl::FailedPreconditionError(
         "the SQLite library was built without thread support");
   }
+  // Memory statistics take a global mutex on every allocation, serializing
+  // threads that use separate connections. Only possible before SQLite
+  // initializes; a no-op (SQLITE_MISUSE, ignored) after.
+  static const int kNoMemStatus = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)kNoMemStatus;
   RETURN_IF_ERROR(EnsureFile(path, options.create));
 
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, clock));
