@@ -106,17 +106,35 @@ absl::Status CheckIdentity(const Connection& conn, int64_t application_id,
   return absl::OkStatus();
 }
 
+// What the file header says about the file.
+struct Identity {
+  int64_t application_id;
+  int64_t version;
+  bool Current(int64_t latest) const {
+    return version == latest && application_id == kApplicationId;
+  }
+};
+
+// Reads the header and refuses files this binary must not touch.
+absl::StatusOr<Identity> ReadIdentity(Connection& conn, int64_t latest) {
+  Identity identity;
+  ASSIGN_OR_RETURN(identity.application_id,
+                   conn.QueryInt64("PRAGMA application_id"));
+  ASSIGN_OR_RETURN(identity.version, conn.QueryInt64("PRAGMA user_version"));
+  RETURN_IF_ERROR(
+      CheckIdentity(conn, identity.application_id, identity.version, latest));
+  return identity;
+}
+
 // Sets *from to the schema version found in the transaction.
 absl::Status MigrateInTransaction(Connection& conn,
                                   absl::Span<const Migration> migrations,
                                   int64_t* from) {
   const int64_t latest = migrations.back().version;
-  ASSIGN_OR_RETURN(int64_t application_id,
-                   conn.QueryInt64("PRAGMA application_id"));
-  ASSIGN_OR_RETURN(int64_t version, conn.QueryInt64("PRAGMA user_version"));
-  RETURN_IF_ERROR(CheckIdentity(conn, application_id, version, latest));
+  ASSIGN_OR_RETURN(const Identity identity, ReadIdentity(conn, latest));
+  const int64_t version = identity.version;
   *from = version;
-  if (version == latest && application_id == kApplicationId) {
+  if (identity.Current(latest)) {
     return absl::OkStatus();  // another process migrated it meanwhile
   }
   if (version == 0) {
@@ -159,13 +177,8 @@ absl::Status MigrateSchema(Connection& conn,
   if (migrations.empty()) return absl::InternalError("no store migrations");
   const int64_t latest = migrations.back().version;
   // Fast path without the write lock: most opens find the schema current.
-  ASSIGN_OR_RETURN(int64_t application_id,
-                   conn.QueryInt64("PRAGMA application_id"));
-  ASSIGN_OR_RETURN(int64_t version, conn.QueryInt64("PRAGMA user_version"));
-  RETURN_IF_ERROR(CheckIdentity(conn, application_id, version, latest));
-  if (version == latest && application_id == kApplicationId) {
-    return absl::OkStatus();
-  }
+  ASSIGN_OR_RETURN(const Identity identity, ReadIdentity(conn, latest));
+  if (identity.Current(latest)) return absl::OkStatus();
   RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE"));
   int64_t from = latest;
   absl::Status status = MigrateInTransaction(conn, migrations, &from);

@@ -84,99 +84,85 @@ void TearDownStore(benchmark::State& state) {
   if (state.thread_index() == 0) g_store.reset();
 }
 
-// The broker's hot read: the newest enabled version of one secret.
-void BM_GetSecretVersion(benchmark::State& state) {
-  SetUpStore(state);
-  int i = state.thread_index() * 7;
-  for (auto _ : state) {
-    auto record = g_store->GetSecretVersion(
-        absl::StrCat("app/secret-", i++ % kSecrets), std::nullopt);
-    if (!record.ok()) state.SkipWithError("GetSecretVersion failed");
-    benchmark::DoNotOptimize(record);
-  }
-  state.SetItemsProcessed(state.iterations());
-  TearDownStore(state);
-}
-
-// What every replica polls.
-void BM_GetChangeCounter(benchmark::State& state) {
+// The timed loop shared by every benchmark: `op(state)` once per
+// iteration on the shared store; the first error stops the benchmark.
+template <typename Op>
+void Run(benchmark::State& state, Op op) {
   SetUpStore(state);
   for (auto _ : state) {
-    auto counter = g_store->GetChangeCounter();
-    if (!counter.ok()) state.SkipWithError("GetChangeCounter failed");
-    benchmark::DoNotOptimize(counter);
-  }
-  state.SetItemsProcessed(state.iterations());
-  TearDownStore(state);
-}
-
-// A cache refresh: 20 roles and 20 trust bundles in one transaction.
-void BM_LoadSnapshot(benchmark::State& state) {
-  SetUpStore(state);
-  for (auto _ : state) {
-    auto snapshot = g_store->LoadSnapshot();
-    if (!snapshot.ok()) state.SkipWithError("LoadSnapshot failed");
-    benchmark::DoNotOptimize(snapshot);
-  }
-  state.SetItemsProcessed(state.iterations());
-  TearDownStore(state);
-}
-
-// A durable write (single_use_tokens: one per Provision).
-void BM_RecordTokenUse(benchmark::State& state) {
-  SetUpStore(state);
-  const absl::Time expires = absl::Now() + absl::Hours(1);
-  for (auto _ : state) {
-    if (!g_store
-             ->RecordTokenUse("issuer", absl::StrCat("jti-", g_jti++), expires)
-             .ok()) {
-      state.SkipWithError("RecordTokenUse failed");
+    const absl::Status status = op(state);
+    if (!status.ok()) {
+      state.SkipWithError(status.ToString().c_str());
+      break;
     }
   }
   state.SetItemsProcessed(state.iterations());
   TearDownStore(state);
+}
+
+// The broker's hot read: the newest enabled version of one secret.
+absl::Status ReadOneSecret(int* i) {
+  auto record = g_store->GetSecretVersion(
+      absl::StrCat("app/secret-", (*i)++ % kSecrets), std::nullopt);
+  benchmark::DoNotOptimize(record);
+  return record.status();
+}
+
+// A durable write (single_use_tokens: one per Provision).
+absl::Status RecordOneToken() {
+  return g_store->RecordTokenUse("issuer", absl::StrCat("jti-", g_jti++),
+                                 absl::Now() + absl::Hours(1));
+}
+
+void BM_GetSecretVersion(benchmark::State& state) {
+  int i = state.thread_index() * 7;
+  Run(state, [&](benchmark::State&) { return ReadOneSecret(&i); });
+}
+
+// What every replica polls.
+void BM_GetChangeCounter(benchmark::State& state) {
+  Run(state, [](benchmark::State&) {
+    auto counter = g_store->GetChangeCounter();
+    benchmark::DoNotOptimize(counter);
+    return counter.status();
+  });
+}
+
+// A cache refresh: 20 roles and 20 trust bundles in one transaction.
+void BM_LoadSnapshot(benchmark::State& state) {
+  Run(state, [](benchmark::State&) {
+    auto snapshot = g_store->LoadSnapshot();
+    benchmark::DoNotOptimize(snapshot);
+    return snapshot.status();
+  });
+}
+
+void BM_RecordTokenUse(benchmark::State& state) {
+  Run(state, [](benchmark::State&) { return RecordOneToken(); });
 }
 
 // Provision with single-use tokens: thread 0 records token uses (writes,
 // each with an fsync) while the other threads read secrets. Shows whether
 // reads wait behind the writer.
 void BM_ReadsBesideAWriter(benchmark::State& state) {
-  SetUpStore(state);
-  const absl::Time expires = absl::Now() + absl::Hours(1);
   int i = state.thread_index() * 7;
-  for (auto _ : state) {
-    if (state.thread_index() == 0) {
-      if (!g_store
-               ->RecordTokenUse("issuer", absl::StrCat("jti-", g_jti++),
-                                expires)
-               .ok()) {
-        state.SkipWithError("RecordTokenUse failed");
-      }
-    } else {
-      auto record = g_store->GetSecretVersion(
-          absl::StrCat("app/secret-", i++ % kSecrets), std::nullopt);
-      if (!record.ok()) state.SkipWithError("GetSecretVersion failed");
-      benchmark::DoNotOptimize(record);
-    }
-  }
-  state.SetItemsProcessed(state.iterations());
-  TearDownStore(state);
+  Run(state, [&](benchmark::State& s) {
+    return s.thread_index() == 0 ? RecordOneToken() : ReadOneSecret(&i);
+  });
 }
 
 // Adding versions: the write path with the encrypt callback in the
 // transaction.
 void BM_AddSecretVersion(benchmark::State& state) {
-  SetUpStore(state);
-  for (auto _ : state) {
-    auto added = g_store->AddSecretVersion(
-        "app/rotating",
-        [](int64_t version) -> absl::StatusOr<EncryptedSecretFields> {
-          return Envelope(version);
-        });
-    if (!added.ok()) state.SkipWithError("AddSecretVersion failed");
-  }
-  state.SetItemsProcessed(state.iterations());
-  TearDownStore(state);
+  Run(state, [](benchmark::State&) {
+    return g_store
+        ->AddSecretVersion(
+            "app/rotating",
+            [](int64_t version) -> absl::StatusOr<EncryptedSecretFields> {
+              return Envelope(version);
+            })
+        .status();
+  });
 }
 
 void ReaderCounts(benchmark::internal::Benchmark* b) {
