@@ -24,8 +24,8 @@ namespace {
 std::string ErrnoText(int err) { return std::string(strerror(err)); }
 
 absl::Status IoError(absl::string_view what, const std::string& path, int err) {
-  return absl::UnavailableError(absl::StrCat(what, " \"", path, "\" failed: ",
-                                             ErrnoText(err)));
+  return absl::UnavailableError(
+      absl::StrCat(what, " \"", path, "\" failed: ", ErrnoText(err)));
 }
 
 // Reads [offset, offset + n) of fd.
@@ -37,7 +37,8 @@ absl::StatusOr<std::string> ReadAt(int fd, uint64_t offset, size_t n) {
                       static_cast<off_t>(offset + done));
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) {
-      return absl::UnavailableError(absl::StrCat("read failed: ", ErrnoText(errno)));
+      return absl::UnavailableError(
+          absl::StrCat("read failed: ", ErrnoText(errno)));
     }
     if (r == 0) break;
     done += static_cast<size_t>(r);
@@ -51,7 +52,8 @@ absl::StatusOr<std::string> ReadAt(int fd, uint64_t offset, size_t n) {
 absl::StatusOr<LogTail> ReadLogTail(int fd) {
   struct stat st;
   if (fstat(fd, &st) != 0) {
-    return absl::UnavailableError(absl::StrCat("fstat failed: ", ErrnoText(errno)));
+    return absl::UnavailableError(
+        absl::StrCat("fstat failed: ", ErrnoText(errno)));
   }
   LogTail tail;
   const uint64_t size = static_cast<uint64_t>(st.st_size);
@@ -68,13 +70,18 @@ absl::StatusOr<LogTail> ReadLogTail(int fd) {
     suffix = chunk + suffix;
     suffix_start = start;
     end = start;
-    if (last_nl == std::string::npos) last_nl = suffix.rfind('\n');
-    else last_nl += chunk.size();
+    if (last_nl == std::string::npos)
+      last_nl = suffix.rfind('\n');
+    else
+      last_nl += chunk.size();
     if (last_nl != std::string::npos) {
-      size_t prev_nl = last_nl == 0 ? std::string::npos : suffix.rfind('\n', last_nl - 1);
+      size_t prev_nl =
+          last_nl == 0 ? std::string::npos : suffix.rfind('\n', last_nl - 1);
       if (prev_nl != std::string::npos || start == 0) {
-        const size_t line_start = prev_nl == std::string::npos ? 0 : prev_nl + 1;
-        absl::string_view line(suffix.data() + line_start, last_nl - line_start);
+        const size_t line_start =
+            prev_nl == std::string::npos ? 0 : prev_nl + 1;
+        absl::string_view line(suffix.data() + line_start,
+                               last_nl - line_start);
         tail.size = suffix_start + last_nl + 1;
         tail.torn_bytes = size - tail.size;
         auto fields = SplitLine(line);
@@ -103,10 +110,11 @@ absl::StatusOr<std::unique_ptr<FileAuditWriter>> FileAuditWriter::Open(
     const common::Clock& clock) {
   RETURN_IF_ERROR(ValidateReplicaId(options.replica));
   struct stat dir_st;
-  if (stat(options.directory.c_str(), &dir_st) != 0 || !S_ISDIR(dir_st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "audit directory \"", options.directory,
-        "\" does not exist; create it or run \"secretctl init\""));
+  if (stat(options.directory.c_str(), &dir_st) != 0 ||
+      !S_ISDIR(dir_st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("audit directory \"", options.directory,
+                     "\" does not exist; create it or run \"secretctl init\""));
   }
   // A size limit must surface as EFBIG from write(2), not kill the process.
   signal(SIGXFSZ, SIG_IGN);
@@ -128,12 +136,14 @@ absl::StatusOr<std::unique_ptr<FileAuditWriter>> FileAuditWriter::Open(
   auto tail = ReadLogTail(fd);
   if (!tail.ok()) {
     close(fd);
-    return common::Annotate(tail.status(), absl::StrCat("audit log \"", path, "\""));
+    return common::Annotate(tail.status(),
+                            absl::StrCat("audit log \"", path, "\""));
   }
   if (tail->torn_bytes > 0) {
     // The torn line was never acknowledged: its write did not finish, so no
     // answer depended on it.
-    if (ftruncate(fd, static_cast<off_t>(tail->size)) != 0 || fdatasync(fd) != 0) {
+    if (ftruncate(fd, static_cast<off_t>(tail->size)) != 0 ||
+        fdatasync(fd) != 0) {
       int err = errno;
       close(fd);
       return IoError("truncating torn tail of audit log", path, err);
@@ -179,7 +189,8 @@ uint64_t FileAuditWriter::durable_seq() const {
 
 absl::Status FileAuditWriter::Append(const Record& record) {
   if (record.type == kCheckpointType) {
-    return absl::InvalidArgumentError("checkpoint records are written by the writer");
+    return absl::InvalidArgumentError(
+        "checkpoint records are written by the writer");
   }
   return Enqueue(&record, "");
 }
@@ -188,7 +199,8 @@ absl::Status FileAuditWriter::MaybeCheckpoint() {
   {
     absl::MutexLock lock(&mu_);
     if (closed_ || pending_since_checkpoint_ == 0 ||
-        clock_.Now() - pending_checkpoint_time_ < options_.checkpoint_interval) {
+        clock_.Now() - pending_checkpoint_time_ <
+            options_.checkpoint_interval) {
       return absl::OkStatus();
     }
   }
@@ -226,10 +238,9 @@ void FileAuditWriter::QueueLineLocked(const Record& record) {
 
 absl::Status FileAuditWriter::QueueCheckpointLocked(absl::string_view reason) {
   const uint64_t seq = pending_head_.seq + 1;
-  ASSIGN_OR_RETURN(
-      std::string signature,
-      signer_.Sign(CheckpointMessage(options_.replica, seq,
-                                     pending_head_.prev_line_hash)));
+  ASSIGN_OR_RETURN(std::string signature,
+                   signer_.Sign(CheckpointMessage(
+                       options_.replica, seq, pending_head_.prev_line_hash)));
   Record cp;
   cp.type = std::string(kCheckpointType);
   cp.fields["records"] = pending_since_checkpoint_;
@@ -253,13 +264,15 @@ absl::Status FileAuditWriter::Enqueue(const Record* record,
     QueueLineLocked(*record);
     ++pending_since_checkpoint_;
   }
-  const bool due_by_count = options_.checkpoint_every > 0 &&
-                            pending_since_checkpoint_ >= options_.checkpoint_every;
+  const bool due_by_count =
+      options_.checkpoint_every > 0 &&
+      pending_since_checkpoint_ >= options_.checkpoint_every;
   if (!checkpoint_reason.empty() || due_by_count) {
-    absl::Status s =
-        QueueCheckpointLocked(checkpoint_reason.empty() ? "count" : checkpoint_reason);
+    absl::Status s = QueueCheckpointLocked(
+        checkpoint_reason.empty() ? "count" : checkpoint_reason);
     if (!s.ok() && record == nullptr) return s;
-    // A failed signature leaves the record queued; the next checkpoint covers it.
+    // A failed signature leaves the record queued; the next checkpoint covers
+    // it.
     if (!s.ok()) {
       common::log::Error("audit checkpoint signature failed", {{"status", s}});
     }
@@ -295,7 +308,7 @@ absl::Status FileAuditWriter::Enqueue(const Record* record,
       durable_checkpoint_time_ = batch->last_checkpoint_time_after;
       healthy_ = true;
       stats_.lines += static_cast<uint64_t>(
-                          std::count(batch->lines.begin(), batch->lines.end(), '\n'));
+          std::count(batch->lines.begin(), batch->lines.end(), '\n'));
       ++stats_.flushes;
       stats_.fsync_time += fsync_time;
     } else {
@@ -314,8 +327,9 @@ absl::Status FileAuditWriter::Enqueue(const Record* record,
                            {{"path", path_}, {"error", ErrnoText(errno)}});
       }
       if (healthy_) {
-        common::log::Error("audit log write failed; refusing requests until it works",
-                           {{"path", path_}, {"status", s}});
+        common::log::Error(
+            "audit log write failed; refusing requests until it works",
+            {{"path", path_}, {"status", s}});
       }
       healthy_ = false;
       ++stats_.failures;

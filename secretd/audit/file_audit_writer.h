@@ -1,7 +1,8 @@
 // FileAuditWriter: the durable, hash-chained audit log of one broker replica.
 //
 //   ASSIGN_OR_RETURN(auto writer, FileAuditWriter::Open(
-//       {.directory = data_dir + "/audit", .replica = "host-a"}, signer, clock));
+//       {.directory = data_dir + "/audit", .replica = "host-a"}, signer,
+//       clock));
 //   RETURN_IF_ERROR(writer->Append(record));   // durable when OK
 //   writer->Close();                           // final "shutdown" checkpoint
 //
@@ -110,7 +111,8 @@ class FileAuditWriter final : public AuditSink {
     Sha256 prev_line_hash = GenesisPrev();
   };
 
-  FileAuditWriter(std::string path, int fd, const FileAuditWriterOptions& options,
+  FileAuditWriter(std::string path, int fd,
+                  const FileAuditWriterOptions& options,
                   const CheckpointSigner& signer, const common::Clock& clock,
                   ChainHead head, uint64_t size);
 
@@ -127,13 +129,15 @@ class FileAuditWriter final : public AuditSink {
   // Queues `record` (may be null) and a checkpoint if one is due by count or
   // `checkpoint_reason` is set, then waits until the batch is durable or
   // failed.
-  absl::Status Enqueue(const Record* record, absl::string_view checkpoint_reason);
+  absl::Status Enqueue(const Record* record,
+                       absl::string_view checkpoint_reason);
   void QueueLineLocked(const Record& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status QueueCheckpointLocked(absl::string_view reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes `lines` at the end of the file and fdatasyncs them; sets
   // `fsync_time` to the time fdatasync took.
-  absl::Status WriteAndSync(absl::string_view lines, absl::Duration* fsync_time);
+  absl::Status WriteAndSync(absl::string_view lines,
+                            absl::Duration* fsync_time);
 
   const std::string path_;
   const int fd_;
@@ -166,7 +170,7 @@ class FileAuditWriter final : public AuditSink {
 struct LogTail {
   uint64_t seq = 0;
   Sha256 last_line_hash = GenesisPrev();
-  uint64_t size = 0;       // bytes of complete lines
+  uint64_t size = 0;        // bytes of complete lines
   uint64_t torn_bytes = 0;  // bytes after the last "\n"
 };
 absl::StatusOr<LogTail> ReadLogTail(int fd);

@@ -61,9 +61,11 @@ std::vector<nlohmann::json> CheckChain(const std::string& text,
     nlohmann::json j = nlohmann::json::parse(line);
     if (j["type"] == "checkpoint") {
       std::string sig;
-      EXPECT_TRUE(absl::WebSafeBase64Unescape(j["signature"].get<std::string>(), &sig));
+      EXPECT_TRUE(
+          absl::WebSafeBase64Unescape(j["signature"].get<std::string>(), &sig));
       EXPECT_TRUE(signer.Verify(
-          CheckpointMessage(j["replica"].get<std::string>(), f->seq, f->prev), sig))
+          CheckpointMessage(j["replica"].get<std::string>(), f->seq, f->prev),
+          sig))
           << "checkpoint at line " << seq;
       EXPECT_EQ(j["key_id"], signer.KeyId());
     }
@@ -76,8 +78,9 @@ std::vector<nlohmann::json> CheckChain(const std::string& text,
 class FileAuditWriterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = absl::StrCat(getenv("TEST_TMPDIR"), "/audit-",
-                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = absl::StrCat(
+        getenv("TEST_TMPDIR"), "/audit-",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     mkdir(dir_.c_str(), 0700);
     options_.directory = dir_;
     options_.replica = "host-a";
@@ -153,9 +156,12 @@ TEST_F(FileAuditWriterTest, CorruptLastLineRefusesToOpen) {
     std::ofstream out(LogPath(), std::ios::binary);
     out << "not a record\n";
   }
-  EXPECT_THAT(FileAuditWriter::Open(options_, signer_, clock_),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("last complete line of the audit log is not a valid record")));
+  EXPECT_THAT(
+      FileAuditWriter::Open(options_, signer_, clock_),
+      StatusIs(
+          absl::StatusCode::kFailedPrecondition,
+          HasSubstr(
+              "last complete line of the audit log is not a valid record")));
 }
 
 TEST_F(FileAuditWriterTest, SecondWriterOnTheSameFileIsRefused) {
@@ -168,7 +174,8 @@ TEST_F(FileAuditWriterTest, SecondWriterOnTheSameFileIsRefused) {
 TEST_F(FileAuditWriterTest, MissingDirectoryIsAFailedPrecondition) {
   options_.directory = dir_ + "/nope";
   EXPECT_THAT(FileAuditWriter::Open(options_, signer_, clock_),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("does not exist")));
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("does not exist")));
 }
 
 TEST_F(FileAuditWriterTest, CheckpointEveryNRecords) {
@@ -183,7 +190,8 @@ TEST_F(FileAuditWriterTest, CheckpointEveryNRecords) {
   EXPECT_EQ(lines[7]["type"], "checkpoint");
 }
 
-TEST_F(FileAuditWriterTest, CheckpointAfterTheIntervalOnlyWhenRecordsWereWritten) {
+TEST_F(FileAuditWriterTest,
+       CheckpointAfterTheIntervalOnlyWhenRecordsWereWritten) {
   options_.checkpoint_interval = absl::Seconds(60);
   auto w = OpenWriter();
   clock_.Advance(absl::Seconds(120));
@@ -205,7 +213,8 @@ TEST_F(FileAuditWriterTest, CloseWritesAShutdownCheckpointAndRefusesMore) {
   ASSERT_OK(w->Append(MakeRecord(0)));
   ASSERT_OK(w->Close());
   ASSERT_OK(w->Close());
-  EXPECT_THAT(w->Append(MakeRecord(1)), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(w->Append(MakeRecord(1)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   auto lines = CheckChain(ReadFile(LogPath()), signer_);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[1]["reason"], "shutdown");
@@ -235,7 +244,8 @@ TEST_F(FileAuditWriterTest, ConcurrentAppendsAreAllDurableAndChained) {
   EXPECT_EQ(lines.size(), kThreads * kPerThread + kThreads * kPerThread / 50);
   std::set<std::string> ids;
   for (const auto& l : lines) {
-    if (l["type"] == "provision") ids.insert(l["request_id"].get<std::string>());
+    if (l["type"] == "provision")
+      ids.insert(l["request_id"].get<std::string>());
   }
   EXPECT_EQ(ids.size(), static_cast<size_t>(kThreads * kPerThread));
   FileAuditWriter::Stats stats = w->stats();
@@ -265,10 +275,12 @@ TEST_F(FileAuditWriterTest, FullDiskFailsClosedAndRecovers) {
   const std::string before = ReadFile(LogPath());
   {
     FileSizeLimit limit(before.size() + 10);
-    EXPECT_THAT(w->Append(MakeRecord(1)),
-                StatusIs(absl::StatusCode::kUnavailable, HasSubstr("File too large")));
+    EXPECT_THAT(
+        w->Append(MakeRecord(1)),
+        StatusIs(absl::StatusCode::kUnavailable, HasSubstr("File too large")));
     EXPECT_FALSE(w->Healthy());
-    EXPECT_THAT(w->Append(MakeRecord(2)), StatusIs(absl::StatusCode::kUnavailable));
+    EXPECT_THAT(w->Append(MakeRecord(2)),
+                StatusIs(absl::StatusCode::kUnavailable));
   }
   // Nothing of the failed records is left behind.
   EXPECT_EQ(ReadFile(LogPath()), before);
@@ -284,8 +296,8 @@ TEST_F(FileAuditWriterTest, DeletedLogFileFailsClosed) {
   auto w = OpenWriter();
   ASSERT_OK(w->Append(MakeRecord(0)));
   ASSERT_EQ(unlink(LogPath().c_str()), 0);
-  EXPECT_THAT(w->Append(MakeRecord(1)),
-              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("was deleted")));
+  EXPECT_THAT(w->Append(MakeRecord(1)), StatusIs(absl::StatusCode::kUnavailable,
+                                                 HasSubstr("was deleted")));
   EXPECT_FALSE(w->Healthy());
 }
 

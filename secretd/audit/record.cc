@@ -37,8 +37,10 @@ Sha256 BodyHash(absl::string_view body_prefix) {
   thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
   Sha256 out;
   unsigned int len = 0;
-  if (ctx == nullptr || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), body_prefix.data(), body_prefix.size()) != 1 ||
+  if (ctx == nullptr ||
+      EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), body_prefix.data(), body_prefix.size()) !=
+          1 ||
       EVP_DigestUpdate(ctx.get(), "}", 1) != 1 ||
       EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1) {
     // Cannot happen short of memory exhaustion; a zero hash never verifies.
@@ -150,7 +152,8 @@ absl::StatusOr<LineFields> SplitLine(absl::string_view line) {
   }
   if (!ParseHexSha256(line.substr(line.size() - 2 - kHexLen, kHexLen),
                       &f.hash)) {
-    return absl::DataLossError("record \"hash\" is not 64 lower-case hex digits");
+    return absl::DataLossError(
+        "record \"hash\" is not 64 lower-case hex digits");
   }
   f.body_prefix = line.substr(0, line.size() - tail_len);
   // prev: the member right before hash.
@@ -159,9 +162,9 @@ absl::StatusOr<LineFields> SplitLine(absl::string_view line) {
       f.body_prefix.substr(f.body_prefix.size() - prev_len, kPrevKey.size()) !=
           kPrevKey ||
       f.body_prefix.back() != '"' ||
-      !ParseHexSha256(f.body_prefix.substr(f.body_prefix.size() - 1 - kHexLen,
-                                           kHexLen),
-                      &f.prev)) {
+      !ParseHexSha256(
+          f.body_prefix.substr(f.body_prefix.size() - 1 - kHexLen, kHexLen),
+          &f.prev)) {
     return absl::DataLossError(
         "record has no \"prev\" member of 64 hex digits before \"hash\"");
   }
@@ -171,12 +174,13 @@ absl::StatusOr<LineFields> SplitLine(absl::string_view line) {
   }
   absl::string_view rest = line.substr(kSeqPrefix.size());
   size_t digits = 0;
-  while (digits < rest.size() && digits < 20 && absl::ascii_isdigit(rest[digits])) {
+  while (digits < rest.size() && digits < 20 &&
+         absl::ascii_isdigit(rest[digits])) {
     ++digits;
   }
   if (digits == 0 || digits >= rest.size() || rest[digits] != ',' ||
       (digits > 1 && rest[0] == '0') ||
-      !absl::SimpleAtoi(rest.substr(0, digits), &f.seq)) {
+      !absl::SimpleAtoi(rest.substr(0, digits), &f.seq) || f.seq == 0) {
     return absl::DataLossError("record \"seq\" is not a positive integer");
   }
   return f;

@@ -67,7 +67,8 @@ std::string FormatRecordTime(absl::Time t);
 absl::StatusOr<absl::Time> ParseRecordTime(absl::string_view s);
 
 // The bytes an audit checkpoint signs:
-// "secretd-audit-checkpoint-v1" || 0x00 || replica || 0x00 || be64(seq) || prev.
+// "secretd-audit-checkpoint-v1" || 0x00 || replica || 0x00 || be64(seq) ||
+// prev.
 std::string CheckpointMessage(absl::string_view replica, uint64_t seq,
                               const Sha256& prev);
 

@@ -23,16 +23,16 @@ Record ProvisionRecord() {
 
 TEST(RecordTest, SerializeLineHasTheFixedMemberOrderAndChains) {
   const absl::Time t = absl::FromUnixMillis(1764135705123);
-  std::string line = SerializeLine(ProvisionRecord(), 1, t, "host-a", GenesisPrev());
+  std::string line =
+      SerializeLine(ProvisionRecord(), 1, t, "host-a", GenesisPrev());
   ASSERT_EQ(line.back(), '\n');
   line.pop_back();
-  EXPECT_THAT(line,
-              ::testing::StartsWith(
-                  "{\"seq\":1,\"time\":\"2025-11-26T05:41:45.123Z\","
-                  "\"replica\":\"host-a\",\"type\":\"provision\","
-                  "\"request_id\":\"7f3c2a91\",\"decision\":\"allow\","
-                  "\"subject\":\"i-0abc\",\"prev\":\"" +
-                  std::string(64, '0') + "\",\"hash\":\""));
+  EXPECT_THAT(line, ::testing::StartsWith(
+                        "{\"seq\":1,\"time\":\"2025-11-26T05:41:45.123Z\","
+                        "\"replica\":\"host-a\",\"type\":\"provision\","
+                        "\"request_id\":\"7f3c2a91\",\"decision\":\"allow\","
+                        "\"subject\":\"i-0abc\",\"prev\":\"" +
+                        std::string(64, '0') + "\",\"hash\":\""));
   ASSERT_OK_AND_ASSIGN(LineFields f, SplitLine(line));
   EXPECT_EQ(f.seq, 1u);
   EXPECT_EQ(f.prev, GenesisPrev());
@@ -63,8 +63,8 @@ TEST(RecordTest, InvalidUtf8IsReplacedSoTheLineStaysJson) {
 
 TEST(RecordTest, SplitLineRejectsMalformedLines) {
   EXPECT_THAT(SplitLine("{}"), StatusIs(absl::StatusCode::kDataLoss));
-  std::string good =
-      SerializeLine(ProvisionRecord(), 3, absl::UnixEpoch(), "a", GenesisPrev());
+  std::string good = SerializeLine(ProvisionRecord(), 3, absl::UnixEpoch(), "a",
+                                   GenesisPrev());
   good.pop_back();
   // Hash cut short.
   EXPECT_THAT(SplitLine(good.substr(0, good.size() - 3) + "\"}"),
@@ -77,8 +77,13 @@ TEST(RecordTest, SplitLineRejectsMalformedLines) {
   // seq with a leading zero.
   std::string lead = good;
   lead.replace(0, 9, "{\"seq\":03");
-  EXPECT_THAT(SplitLine(lead), StatusIs(absl::StatusCode::kDataLoss,
-                                        HasSubstr("seq")));
+  EXPECT_THAT(SplitLine(lead),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("seq")));
+  // seq 0 (found by the audit_line fuzzer): seq starts at 1.
+  std::string zero = good;
+  zero.replace(0, 8, "{\"seq\":0");
+  EXPECT_THAT(SplitLine(zero),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("positive")));
 }
 
 TEST(RecordTest, CheckpointMessageBindsReplicaSeqAndPrev) {
@@ -95,9 +100,12 @@ TEST(RecordTest, CheckpointMessageBindsReplicaSeqAndPrev) {
 
 TEST(RecordTest, ReplicaIdsAreRestricted) {
   EXPECT_OK(ValidateReplicaId("host-a.1_b"));
-  EXPECT_THAT(ValidateReplicaId(""), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(ValidateReplicaId("../x"), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(ValidateReplicaId(".."), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateReplicaId(""),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateReplicaId("../x"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateReplicaId(".."),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ValidateReplicaId(std::string(65, 'a')),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
@@ -116,7 +124,8 @@ TEST(RecordTest, RecordTimeRoundTrips) {
   const absl::Time t = absl::FromUnixMillis(1764135705123);
   ASSERT_OK_AND_ASSIGN(absl::Time back, ParseRecordTime(FormatRecordTime(t)));
   EXPECT_EQ(back, t);
-  EXPECT_THAT(ParseRecordTime("yesterday"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseRecordTime("yesterday"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

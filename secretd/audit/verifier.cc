@@ -29,13 +29,15 @@ class LineChecker {
     auto fields = SplitLine(line);
     if (!fields.ok()) return Fail(n, "malformed", fields.status().message());
     if (fields->hash != BodyHash(fields->body_prefix)) {
-      return Fail(n, "hash_mismatch",
-                  "the record's content does not match its hash: it was edited");
+      return Fail(
+          n, "hash_mismatch",
+          "the record's content does not match its hash: it was edited");
     }
     if (fields->seq != expected_seq_) {
-      return Fail(n, "seq_gap",
-                  absl::StrCat("seq is ", fields->seq, ", expected ", expected_seq_,
-                               ": records were deleted, inserted or reordered"));
+      return Fail(
+          n, "seq_gap",
+          absl::StrCat("seq is ", fields->seq, ", expected ", expected_seq_,
+                       ": records were deleted, inserted or reordered"));
     }
     if (fields->prev != prev_) {
       return Fail(n, "chain_break",
@@ -44,7 +46,8 @@ class LineChecker {
     }
     nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("replica") ||
-        !j["replica"].is_string() || !j.contains("type") || !j["type"].is_string()) {
+        !j["replica"].is_string() || !j.contains("type") ||
+        !j["type"].is_string()) {
       return Fail(n, "malformed", "not a JSON record with replica and type");
     }
     const std::string& replica = j["replica"].get_ref<const std::string&>();
@@ -52,8 +55,8 @@ class LineChecker {
       r_.replica = replica;
     } else if (replica != r_.replica) {
       return Fail(n, "replica_mismatch",
-                  absl::StrCat("replica \"", replica, "\" in a log of replica \"",
-                               r_.replica, "\""));
+                  absl::StrCat("replica \"", replica,
+                               "\" in a log of replica \"", r_.replica, "\""));
     }
     if (j["type"].get_ref<const std::string&>() == kCheckpointType) {
       if (!CheckCheckpoint(n, j, *fields)) return false;
@@ -74,7 +77,8 @@ class LineChecker {
   }
 
  private:
-  bool CheckCheckpoint(uint64_t n, const nlohmann::json& j, const LineFields& f) {
+  bool CheckCheckpoint(uint64_t n, const nlohmann::json& j,
+                       const LineFields& f) {
     if (!j.contains("signature") || !j["signature"].is_string() ||
         !j.contains("key_id") || !j["key_id"].is_string()) {
       return Fail(n, "malformed", "checkpoint without signature or key_id");
@@ -82,20 +86,23 @@ class LineChecker {
     std::string sig;
     if (!absl::WebSafeBase64Unescape(j["signature"].get<std::string>(), &sig) ||
         sig.size() != 64) {
-      return Fail(n, "bad_signature", "checkpoint signature is not 64 bytes of base64url");
+      return Fail(n, "bad_signature",
+                  "checkpoint signature is not 64 bytes of base64url");
     }
     if (!options_.check_checkpoint) return true;
-    absl::Status s = options_.check_checkpoint(
-        CheckpointMessage(r_.replica, f.seq, f.prev), sig,
-        j["key_id"].get<std::string>());
+    absl::Status s =
+        options_.check_checkpoint(CheckpointMessage(r_.replica, f.seq, f.prev),
+                                  sig, j["key_id"].get<std::string>());
     if (s.ok()) return true;
     if (s.code() == absl::StatusCode::kNotFound) {
       return Fail(n, "unknown_key",
-                  absl::StrCat("checkpoint signed by key ", j["key_id"].get<std::string>(),
+                  absl::StrCat("checkpoint signed by key ",
+                               j["key_id"].get<std::string>(),
                                ", not by the given audit key"));
     }
-    return Fail(n, "bad_signature",
-                "checkpoint signature does not verify with the audit key: forged");
+    return Fail(
+        n, "bad_signature",
+        "checkpoint signature does not verify with the audit key: forged");
   }
 
   const VerifyOptions& options_;
@@ -111,8 +118,10 @@ absl::StatusOr<FileVerification> VerifyLogFile(const std::string& path,
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
-    std::string msg = absl::StrCat("cannot open audit log \"", path, "\": ", strerror(err));
-    return err == ENOENT ? absl::NotFoundError(msg) : absl::UnavailableError(msg);
+    std::string msg =
+        absl::StrCat("cannot open audit log \"", path, "\": ", strerror(err));
+    return err == ENOENT ? absl::NotFoundError(msg)
+                         : absl::UnavailableError(msg);
   }
   FileVerification result;
   LineChecker checker(options, &result);
@@ -126,8 +135,8 @@ absl::StatusOr<FileVerification> VerifyLogFile(const std::string& path,
     if (got < 0) {
       int err = errno;
       close(fd);
-      return absl::UnavailableError(
-          absl::StrCat("reading audit log \"", path, "\" failed: ", strerror(err)));
+      return absl::UnavailableError(absl::StrCat("reading audit log \"", path,
+                                                 "\" failed: ", strerror(err)));
     }
     if (got == 0) break;
     result.bytes += static_cast<uint64_t>(got);
@@ -137,7 +146,8 @@ absl::StatusOr<FileVerification> VerifyLogFile(const std::string& path,
       if (nl == absl::string_view::npos) {
         carry.append(data.data(), data.size());
         if (carry.size() > kMaxLine) {
-          ok = checker.Fail(result.lines + 1, "malformed", "line longer than 1 MiB");
+          ok = checker.Fail(result.lines + 1, "malformed",
+                            "line longer than 1 MiB");
         }
         break;
       }

@@ -49,9 +49,9 @@ struct FileVerification {
 // Checks a checkpoint signature. `key_id` is the record's claim; return
 // kind "unknown_key" / "bad_signature" by returning the matching code:
 // kNotFound for an unknown key id, kUnauthenticated for a bad signature.
-using CheckpointCheck = std::function<absl::Status(
-    absl::string_view message, absl::string_view signature,
-    absl::string_view key_id)>;
+using CheckpointCheck = std::function<absl::Status(absl::string_view message,
+                                                   absl::string_view signature,
+                                                   absl::string_view key_id)>;
 
 struct VerifyOptions {
   // Without it, checkpoints are checked for form only.

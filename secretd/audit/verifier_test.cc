@@ -28,8 +28,9 @@ using testing::TestSigner;
 class VerifierTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = absl::StrCat(getenv("TEST_TMPDIR"), "/verify-",
-                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = absl::StrCat(
+        getenv("TEST_TMPDIR"), "/verify-",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     mkdir(dir_.c_str(), 0700);
     FileAuditWriterOptions o{dir_, "host-a", 3, absl::Seconds(60)};
     auto w = FileAuditWriter::Open(o, signer_, clock_);
@@ -60,8 +61,9 @@ class VerifierTest : public ::testing::Test {
     o.check_checkpoint = [&signer](absl::string_view msg, absl::string_view sig,
                                    absl::string_view key_id) -> absl::Status {
       if (key_id != signer.KeyId()) return absl::NotFoundError("unknown key");
-      return signer.Verify(msg, sig) ? absl::OkStatus()
-                                     : absl::UnauthenticatedError("bad signature");
+      return signer.Verify(msg, sig)
+                 ? absl::OkStatus()
+                 : absl::UnauthenticatedError("bad signature");
     };
     return o;
   }
@@ -96,8 +98,10 @@ TEST_F(VerifierTest, EditedRecordIsAHashMismatchAtItsLine) {
   EXPECT_EQ(r.failure->kind, "hash_mismatch");
 }
 
-TEST_F(VerifierTest, EditedRecordWithRecomputedHashBreaksTheChainAtTheNextLine) {
-  std::string edited = absl::StrReplaceAll(lines_[1], {{"\"allow\"", "\"deny\""}});
+TEST_F(VerifierTest,
+       EditedRecordWithRecomputedHashBreaksTheChainAtTheNextLine) {
+  std::string edited =
+      absl::StrReplaceAll(lines_[1], {{"\"allow\"", "\"deny\""}});
   auto f = SplitLine(edited);
   ASSERT_OK(f.status());
   lines_[1] = absl::StrCat(f->body_prefix, ",\"hash\":\"",
@@ -116,8 +120,9 @@ TEST_F(VerifierTest, DeletedRecordIsASeqGapAtTheFollowingLine) {
   ASSERT_TRUE(r.failure.has_value());
   EXPECT_EQ(r.failure->line, 5u);
   EXPECT_EQ(r.failure->kind, "seq_gap");
-  EXPECT_EQ(r.failure->message,
-            "seq is 6, expected 5: records were deleted, inserted or reordered");
+  EXPECT_EQ(
+      r.failure->message,
+      "seq is 6, expected 5: records were deleted, inserted or reordered");
 }
 
 TEST_F(VerifierTest, ReorderedRecordsAreASeqGap) {
@@ -169,7 +174,8 @@ TEST_F(VerifierTest, ForgedCheckpointSignatureIsBadSignature) {
   std::string forged = absl::StrReplaceAll(
       std::string(f->body_prefix),
       {{j["signature"].get<std::string>(), absl::WebSafeBase64Escape(sig)}});
-  lines_[3] = absl::StrCat(forged, ",\"hash\":\"", HexSha256(BodyHash(forged)), "\"}");
+  lines_[3] =
+      absl::StrCat(forged, ",\"hash\":\"", HexSha256(BodyHash(forged)), "\"}");
   lines_.resize(4);
   Write(lines_);
   FileVerification r = Verify();
