@@ -14,24 +14,26 @@ absl::Status SplitHostPort(absl::string_view host_port, std::string* host,
   if (absl::StartsWith(host_port, "[")) {
     size_t close = host_port.find("]:");
     if (close == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "address \"", host_port, "\" is not [IPv6]:PORT"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("address \"", host_port, "\" is not [IPv6]:PORT"));
     }
     h = host_port.substr(1, close - 1);
     p = host_port.substr(close + 2);
   } else {
     size_t colon = host_port.rfind(':');
     if (colon == absl::string_view::npos || host_port.find(':') != colon) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "address \"", host_port, "\" is not HOST:PORT (write IPv6 as [::1]:PORT)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("address \"", host_port,
+                       "\" is not HOST:PORT (write IPv6 as [::1]:PORT)"));
     }
     h = host_port.substr(0, colon);
     p = host_port.substr(colon + 1);
   }
   int n;
   if (h.empty() || !absl::SimpleAtoi(p, &n) || n < 0 || n > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "address \"", host_port, "\" needs a host and a port between 0 and 65535"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("address \"", host_port,
+                     "\" needs a host and a port between 0 and 65535"));
   }
   *host = std::string(h);
   *port = n;

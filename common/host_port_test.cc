@@ -21,8 +21,9 @@ TEST(SplitHostPortTest, ParsesV4V6AndNames) {
   ASSERT_OK(SplitHostPort("[::1]:0", &host, &port));
   EXPECT_EQ(host, "::1");
   EXPECT_EQ(port, 0);
-  EXPECT_THAT(SplitHostPort("::1:80", &host, &port),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("[::1]:PORT")));
+  EXPECT_THAT(
+      SplitHostPort("::1:80", &host, &port),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("[::1]:PORT")));
   EXPECT_THAT(SplitHostPort("host:99999", &host, &port),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(SplitHostPort(":80", &host, &port),

@@ -35,8 +35,8 @@ void SendAll(int fd, absl::string_view data) {
 
 void Respond(int fd, int code, absl::string_view reason, absl::string_view type,
              absl::string_view body) {
-  SendAll(fd, absl::StrCat("HTTP/1.1 ", code, " ", reason, "\r\nContent-Type: ", type,
-                           "\r\nContent-Length: ", body.size(),
+  SendAll(fd, absl::StrCat("HTTP/1.1 ", code, " ", reason, "\r\nContent-Type: ",
+                           type, "\r\nContent-Length: ", body.size(),
                            "\r\nConnection: close\r\n\r\n", body));
 }
 
@@ -62,7 +62,8 @@ absl::StatusOr<HttpRequestLine> ParseHttpRequestLine(absl::string_view head) {
   for (char c : method) {
     if (!IsTokenChar(c)) return absl::InvalidArgumentError("bad method");
   }
-  if (target[0] != '/') return absl::InvalidArgumentError("target must start with /");
+  if (target[0] != '/')
+    return absl::InvalidArgumentError("target must start with /");
   for (char c : target) {
     if (c <= 0x20 || c >= 0x7F) return absl::InvalidArgumentError("bad target");
   }
@@ -77,16 +78,19 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     std::function<bool()> healthy) {
   std::string host;
   int port;
-  if (absl::Status s = common::SplitHostPort(host_port, &host, &port); !s.ok()) return s;
+  if (absl::Status s = common::SplitHostPort(host_port, &host, &port); !s.ok())
+    return s;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICSERV;
   addrinfo* res = nullptr;
   std::string port_str = absl::StrCat(port);
-  if (int rc = getaddrinfo(host.c_str(), port_str.c_str(), &hints, &res); rc != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot resolve metrics address \"", host_port, "\": ", gai_strerror(rc)));
+  if (int rc = getaddrinfo(host.c_str(), port_str.c_str(), &hints, &res);
+      rc != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot resolve metrics address \"", host_port,
+                     "\": ", gai_strerror(rc)));
   }
   int fd = -1;
   std::string last_error = "no address";
@@ -95,15 +99,16 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     if (fd < 0) continue;
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 64) == 0) break;
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 64) == 0)
+      break;
     last_error = strerror(errno);
     close(fd);
     fd = -1;
   }
   freeaddrinfo(res);
   if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for metrics on \"",
-                                               host_port, "\": ", last_error));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen for metrics on \"", host_port, "\": ", last_error));
   }
   sockaddr_storage addr{};
   socklen_t len = sizeof(addr);
@@ -114,7 +119,8 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
   auto server = std::unique_ptr<MetricsHttpServer>(new MetricsHttpServer(
       fd, bound, std::move(render_metrics), std::move(healthy)));
   if (pipe2(server->wake_pipe_, O_CLOEXEC) != 0) {
-    return absl::UnavailableError(absl::StrCat("pipe failed: ", strerror(errno)));
+    return absl::UnavailableError(
+        absl::StrCat("pipe failed: ", strerror(errno)));
   }
   server->thread_ = std::thread([s = server.get()] { s->Serve(); });
   return server;
@@ -164,7 +170,8 @@ void MetricsHttpServer::HandleConnection(int fd) {
   char buf[1024];
   while (head.find("\r\n\r\n") == std::string::npos) {
     if (head.size() >= kMaxRequestHead) {
-      return Respond(fd, 431, "Request Header Fields Too Large", "text/plain", "too large\n");
+      return Respond(fd, 431, "Request Header Fields Too Large", "text/plain",
+                     "too large\n");
     }
     ssize_t n = recv(fd, buf, sizeof(buf), 0);
     if (n < 0 && errno == EINTR) continue;
@@ -175,16 +182,19 @@ void MetricsHttpServer::HandleConnection(int fd) {
     head.append(buf, static_cast<size_t>(n));
   }
   auto req = ParseHttpRequestLine(head);
-  if (!req.ok()) return Respond(fd, 400, "Bad Request", "text/plain", "bad request\n");
+  if (!req.ok())
+    return Respond(fd, 400, "Bad Request", "text/plain", "bad request\n");
   if (req->method != "GET") {
     return Respond(fd, 405, "Method Not Allowed", "text/plain", "use GET\n");
   }
   if (req->target == "/metrics") {
-    return Respond(fd, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", render_());
+    return Respond(fd, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
+                   render_());
   }
   if (req->target == "/healthz") {
     return healthy_() ? Respond(fd, 200, "OK", "text/plain", "ok\n")
-                      : Respond(fd, 503, "Service Unavailable", "text/plain", "unhealthy\n");
+                      : Respond(fd, 503, "Service Unavailable", "text/plain",
+                                "unhealthy\n");
   }
   Respond(fd, 404, "Not Found", "text/plain", "try /metrics or /healthz\n");
 }

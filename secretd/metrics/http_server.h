@@ -46,7 +46,8 @@ class MetricsHttpServer {
   int port() const { return port_; }
 
  private:
-  MetricsHttpServer(int listen_fd, int port, std::function<std::string()> render,
+  MetricsHttpServer(int listen_fd, int port,
+                    std::function<std::string()> render,
                     std::function<bool()> healthy);
   void Serve();
   void HandleConnection(int fd);

@@ -35,7 +35,8 @@ std::string Exchange(int port, const std::string& request) {
   std::string out;
   char buf[4096];
   ssize_t n;
-  while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) out.append(buf, static_cast<size_t>(n));
+  while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+    out.append(buf, static_cast<size_t>(n));
   close(fd);
   return out;
 }
@@ -54,7 +55,8 @@ class MetricsHttpServerTest : public ::testing::Test {
 };
 
 TEST_F(MetricsHttpServerTest, ServesMetrics) {
-  std::string r = Exchange(server_->port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string r =
+      Exchange(server_->port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_THAT(r, StartsWith("HTTP/1.1 200 OK\r\n"));
   EXPECT_THAT(r, HasSubstr("Content-Type: text/plain; version=0.0.4"));
   EXPECT_THAT(r, HasSubstr("\r\n\r\nup 1\n"));
@@ -73,14 +75,16 @@ TEST_F(MetricsHttpServerTest, RejectsWhatItDoesNotServe) {
               StartsWith("HTTP/1.1 405"));
   EXPECT_THAT(Exchange(server_->port(), "GET /secrets HTTP/1.1\r\n\r\n"),
               StartsWith("HTTP/1.1 404"));
-  EXPECT_THAT(Exchange(server_->port(), "GARBAGE\r\n\r\n"), StartsWith("HTTP/1.1 400"));
-  EXPECT_THAT(Exchange(server_->port(), "GET /metrics HTTP/1.1\r\n" +
-                                            std::string(9000, 'a')),
+  EXPECT_THAT(Exchange(server_->port(), "GARBAGE\r\n\r\n"),
+              StartsWith("HTTP/1.1 400"));
+  EXPECT_THAT(Exchange(server_->port(),
+                       "GET /metrics HTTP/1.1\r\n" + std::string(9000, 'a')),
               StartsWith("HTTP/1.1 431"));
 }
 
 TEST(ParseHttpRequestLineTest, AcceptsOnlyWellFormedRequestLines) {
-  ASSERT_OK_AND_ASSIGN(HttpRequestLine l, ParseHttpRequestLine("GET /metrics HTTP/1.1\r\n"));
+  ASSERT_OK_AND_ASSIGN(HttpRequestLine l,
+                       ParseHttpRequestLine("GET /metrics HTTP/1.1\r\n"));
   EXPECT_EQ(l.method, "GET");
   EXPECT_EQ(l.target, "/metrics");
   EXPECT_THAT(ParseHttpRequestLine("GET /metrics HTTP/1.1"),

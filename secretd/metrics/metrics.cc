@@ -24,7 +24,8 @@ std::string LabelSet(const std::vector<std::string>& names,
                     EscapeLabelValue(values[i]), "\"");
   }
   if (!extra_name.empty()) {
-    absl::StrAppend(&out, out.empty() ? "" : ",", extra_name, "=\"", extra_value, "\"");
+    absl::StrAppend(&out, out.empty() ? "" : ",", extra_name, "=\"",
+                    extra_value, "\"");
   }
   return out.empty() ? "" : absl::StrCat("{", out, "}");
 }
@@ -53,9 +54,8 @@ std::string EscapeLabelValue(absl::string_view value) {
 }
 
 std::vector<double> LatencyBuckets() {
-  return {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-          0.01,    0.025,  0.05,    0.1,    0.25,  0.5,    1,
-          2.5,     5,      10};
+  return {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+          0.05,    0.1,    0.25,    0.5,    1,     2.5,    5,     10};
 }
 
 Histogram::Histogram(const std::vector<double>& upper_bounds)
@@ -107,23 +107,29 @@ T& Family<T>::WithLabels(const std::vector<std::string>& values) {
 
 template <typename T>
 void Family<T>::Render(absl::string_view type, std::string* out) const {
-  absl::StrAppend(out, "# HELP ", name_, " ", help_, "\n# TYPE ", name_, " ", type, "\n");
+  absl::StrAppend(out, "# HELP ", name_, " ", help_, "\n# TYPE ", name_, " ",
+                  type, "\n");
   absl::MutexLock lock(&mu_);
   for (const auto& [values, child] : children_) {
     if constexpr (std::is_same_v<T, Counter>) {
-      AppendSample(out, name_, LabelSet(labels_, values), absl::StrCat(child->value()));
+      AppendSample(out, name_, LabelSet(labels_, values),
+                   absl::StrCat(child->value()));
     } else if constexpr (std::is_same_v<T, Gauge>) {
-      AppendSample(out, name_, LabelSet(labels_, values), FormatDouble(child->value()));
+      AppendSample(out, name_, LabelSet(labels_, values),
+                   FormatDouble(child->value()));
     } else {
       Histogram::Snapshot s = child->Read();
       const auto& bounds = child->upper_bounds();
       for (size_t i = 0; i <= bounds.size(); ++i) {
         std::string le = i < bounds.size() ? FormatDouble(bounds[i]) : "+Inf";
-        AppendSample(out, name_ + "_bucket", LabelSet(labels_, values, "le", le),
+        AppendSample(out, name_ + "_bucket",
+                     LabelSet(labels_, values, "le", le),
                      absl::StrCat(s.cumulative[i]));
       }
-      AppendSample(out, name_ + "_sum", LabelSet(labels_, values), FormatDouble(s.sum));
-      AppendSample(out, name_ + "_count", LabelSet(labels_, values), absl::StrCat(s.count));
+      AppendSample(out, name_ + "_sum", LabelSet(labels_, values),
+                   FormatDouble(s.sum));
+      AppendSample(out, name_ + "_count", LabelSet(labels_, values),
+                   absl::StrCat(s.count));
     }
   }
 }
@@ -134,23 +140,25 @@ template class Family<Histogram>;
 
 Family<Counter>& Registry::AddCounterFamily(std::string name, std::string help,
                                             std::vector<std::string> labels) {
-  counters_.push_back(std::unique_ptr<Family<Counter>>(
-      new Family<Counter>(std::move(name), std::move(help), std::move(labels), {})));
+  counters_.push_back(std::unique_ptr<Family<Counter>>(new Family<Counter>(
+      std::move(name), std::move(help), std::move(labels), {})));
   return *counters_.back();
 }
 
 Family<Gauge>& Registry::AddGaugeFamily(std::string name, std::string help,
                                         std::vector<std::string> labels) {
-  gauges_.push_back(std::unique_ptr<Family<Gauge>>(
-      new Family<Gauge>(std::move(name), std::move(help), std::move(labels), {})));
+  gauges_.push_back(std::unique_ptr<Family<Gauge>>(new Family<Gauge>(
+      std::move(name), std::move(help), std::move(labels), {})));
   return *gauges_.back();
 }
 
-Family<Histogram>& Registry::AddHistogramFamily(std::string name, std::string help,
+Family<Histogram>& Registry::AddHistogramFamily(std::string name,
+                                                std::string help,
                                                 std::vector<std::string> labels,
                                                 std::vector<double> buckets) {
-  histograms_.push_back(std::unique_ptr<Family<Histogram>>(new Family<Histogram>(
-      std::move(name), std::move(help), std::move(labels), std::move(buckets))));
+  histograms_.push_back(std::unique_ptr<Family<Histogram>>(
+      new Family<Histogram>(std::move(name), std::move(help), std::move(labels),
+                            std::move(buckets))));
   return *histograms_.back();
 }
 

@@ -1,9 +1,11 @@
 // Prometheus metrics: counters and histograms with labels, rendered in the
-// text exposition format 0.0.4 (https://prometheus.io/docs/instrumenting/exposition_formats/).
+// text exposition format 0.0.4
+// (https://prometheus.io/docs/instrumenting/exposition_formats/).
 //
 //   metrics::Registry registry;
 //   auto& requests = registry.AddCounterFamily(
-//       "secretd_requests_total", "Requests by method and status.", {"method", "code"});
+//       "secretd_requests_total", "Requests by method and status.", {"method",
+//       "code"});
 //   requests.WithLabels({"Provision", "OK"}).Increment();
 //   auto& latency = registry.AddHistogramFamily(
 //       "secretd_request_seconds", "Request latency.", {"method"},
@@ -33,7 +35,9 @@ namespace secretd::metrics {
 
 class Counter {
  public:
-  void Increment(uint64_t by = 1) { value_.fetch_add(by, std::memory_order_relaxed); }
+  void Increment(uint64_t by = 1) {
+    value_.fetch_add(by, std::memory_order_relaxed);
+  }
   uint64_t value() const { return value_.load(std::memory_order_relaxed); }
 
  private:
@@ -67,7 +71,8 @@ class Histogram {
   const std::vector<double> bounds_;
   std::unique_ptr<std::atomic<uint64_t>[]> buckets_;  // bounds_.size() + 1
   std::atomic<uint64_t> count_{0};
-  std::atomic<uint64_t> sum_micro_{0};  // sum in millionths (exact, no CAS loop)
+  std::atomic<uint64_t> sum_micro_{
+      0};  // sum in millionths (exact, no CAS loop)
 };
 
 // 50 µs .. 10 s, for request and fsync latencies.
@@ -94,7 +99,8 @@ class Family {
   const std::vector<std::string> labels_;
   const std::vector<double> buckets_;
   mutable absl::Mutex mu_;
-  std::map<std::vector<std::string>, std::unique_ptr<T>> children_ ABSL_GUARDED_BY(mu_);
+  std::map<std::vector<std::string>, std::unique_ptr<T>> children_
+      ABSL_GUARDED_BY(mu_);
 };
 
 class Registry {

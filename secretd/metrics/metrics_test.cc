@@ -13,15 +13,17 @@ using ::testing::HasSubstr;
 
 TEST(MetricsTest, CountersRenderWithEscapedLabels) {
   Registry r;
-  auto& f = r.AddCounterFamily("secretd_requests_total", "Requests.", {"method", "code"});
+  auto& f = r.AddCounterFamily("secretd_requests_total", "Requests.",
+                               {"method", "code"});
   f.WithLabels({"Provision", "OK"}).Increment();
   f.WithLabels({"Provision", "OK"}).Increment(2);
   f.WithLabels({"Get\"Challenge\n", "OK"}).Increment();
-  EXPECT_EQ(r.Render(),
-            "# HELP secretd_requests_total Requests.\n"
-            "# TYPE secretd_requests_total counter\n"
-            "secretd_requests_total{method=\"Get\\\"Challenge\\n\",code=\"OK\"} 1\n"
-            "secretd_requests_total{method=\"Provision\",code=\"OK\"} 3\n");
+  EXPECT_EQ(
+      r.Render(),
+      "# HELP secretd_requests_total Requests.\n"
+      "# TYPE secretd_requests_total counter\n"
+      "secretd_requests_total{method=\"Get\\\"Challenge\\n\",code=\"OK\"} 1\n"
+      "secretd_requests_total{method=\"Provision\",code=\"OK\"} 3\n");
 }
 
 TEST(MetricsTest, HistogramsAreCumulativeWithSumAndCount) {

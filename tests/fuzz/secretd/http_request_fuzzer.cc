@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view head(reinterpret_cast<const char*>(data), size);
   auto parsed = secretd::metrics::ParseHttpRequestLine(head);
   if (!parsed.ok()) return 0;
-  if (parsed->method.empty() || parsed->target.empty() || parsed->target[0] != '/') {
+  if (parsed->method.empty() || parsed->target.empty() ||
+      parsed->target[0] != '/') {
     std::abort();
   }
   for (char c : parsed->target) {
