@@ -1,5 +1,6 @@
 // secretctl: the admin and auditor CLI of secretd (docs/DESIGN.md §8).
 #include <iostream>
+#include <utility>
 #include <vector>
 
 #include "common/cli.h"
@@ -30,5 +31,8 @@ int main(int argc, char** argv) {
       "audit log.";
   program.global_flags = secretctl::GlobalFlags();
   // Command groups are appended here as they are built.
+  for (common::cli::Command& c : secretctl::PolicyCommands()) {
+    program.commands.push_back(std::move(c));
+  }
   return common::cli::Run(program, argc, argv);
 }
