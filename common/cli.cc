@@ -69,7 +69,8 @@ void PrintCommandList(const Program& program,
                       const std::vector<std::string>& prefix,
                       std::ostream& out) {
   if (prefix.empty()) {
-    out << "Usage: " << program.name << " [GLOBAL FLAGS] COMMAND [FLAGS] [ARGS]\n\n"
+    out << "Usage: " << program.name
+        << " [GLOBAL FLAGS] COMMAND [FLAGS] [ARGS]\n\n"
         << program.about << "\n";
   } else {
     out << "Usage: " << program.name << " " << PathString(prefix)
@@ -81,7 +82,8 @@ void PrintCommandList(const Program& program,
   for (const Command& c : program.commands) {
     if (!IsPrefix(prefix, c.path)) continue;
     matching.push_back(&c);
-    width = std::max(width, PathString(c.path).size() + 1 + c.args_usage.size());
+    width =
+        std::max(width, PathString(c.path).size() + 1 + c.args_usage.size());
   }
   for (const Command* c : matching) {
     std::string usage = PathString(c->path);
@@ -93,7 +95,8 @@ void PrintCommandList(const Program& program,
     out << "\nGlobal flags:\n";
     PrintFlags(program.global_flags, out);
   }
-  out << "\nRun \"" << program.name << " COMMAND --help\" for a command's flags.\n";
+  out << "\nRun \"" << program.name
+      << " COMMAND --help\" for a command's flags.\n";
 }
 
 }  // namespace
@@ -285,8 +288,9 @@ class Parser {
       }
     }
     if (word.empty()) {
-      err_ << prefix << ": missing command; one of: "
-           << absl::StrJoin(Unique(next), ", ") << "\n";
+      err_ << prefix
+           << ": missing command; one of: " << absl::StrJoin(Unique(next), ", ")
+           << "\n";
     } else {
       err_ << prefix << ": unknown command \"" << word << "\"";
       std::string guess = ClosestMatch(word, next);
@@ -318,8 +322,8 @@ class Parser {
       }
       if (!absl::StartsWith(t, "--") || t.size() == 2) {
         if (absl::StartsWith(t, "-") && t.size() > 1) {
-          return inv.UsageError(absl::StrCat(
-              "unknown option \"", t, "\"; flags take two dashes"));
+          return inv.UsageError(absl::StrCat("unknown option \"", t,
+                                             "\"; flags take two dashes"));
         }
         inv.args_.push_back(t);
         continue;
@@ -330,7 +334,8 @@ class Parser {
       if (flag == nullptr) {
         std::string msg = absl::StrCat("unknown flag --", name);
         std::string guess = ClosestMatch(name, names);
-        if (!guess.empty()) absl::StrAppend(&msg, "; did you mean --", guess, "?");
+        if (!guess.empty())
+          absl::StrAppend(&msg, "; did you mean --", guess, "?");
         return inv.UsageError(msg);
       }
       std::string value;
@@ -365,7 +370,8 @@ class Parser {
     }
     const int n = static_cast<int>(inv.args_.size());
     if (n < cmd.min_args || (cmd.max_args >= 0 && n > cmd.max_args)) {
-      std::string want = cmd.args_usage.empty() ? "no arguments" : cmd.args_usage;
+      std::string want =
+          cmd.args_usage.empty() ? "no arguments" : cmd.args_usage;
       return inv.UsageError(absl::StrCat("expected ", want, ", got ", n,
                                          n == 1 ? " argument" : " arguments"));
     }

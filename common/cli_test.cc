@@ -38,9 +38,21 @@ class CliTest : public ::testing::Test {
            verbose_ = inv.Has("verbose");
            return kExitOk;
          }},
-        {{"role", "list"}, "", "list roles", "", {}, 0, 0,
+        {{"role", "list"},
+         "",
+         "list roles",
+         "",
+         {},
+         0,
+         0,
          [](const Invocation&) { return kExitOk; }},
-        {{"exec"}, "-- CMD [ARGS...]", "run a command", "", {}, 1, -1,
+        {{"exec"},
+         "-- CMD [ARGS...]",
+         "run a command",
+         "",
+         {},
+         1,
+         -1,
          [this](const Invocation& inv) {
            last_args_ = inv.args();
            return kExitRefused;
@@ -74,7 +86,8 @@ TEST_F(CliTest, ParsesPathFlagsAndArguments) {
 }
 
 TEST_F(CliTest, GlobalFlagMayFollowTheCommand) {
-  EXPECT_EQ(Call({"role", "put", "web", "--trust", "t", "--data-dir=/x"}), kExitOk);
+  EXPECT_EQ(Call({"role", "put", "web", "--trust", "t", "--data-dir=/x"}),
+            kExitOk);
   EXPECT_EQ(data_dir_, "/x");
 }
 
@@ -85,17 +98,24 @@ TEST_F(CliTest, HandlerExitCodeIsReturned) {
 
 TEST_F(CliTest, MissingRequiredFlagIsAUsageError) {
   EXPECT_EQ(Call({"role", "put", "web"}), kExitUsage);
-  EXPECT_THAT(err_.str(), HasSubstr("secretctl role put: missing required flag --trust FILE"));
+  EXPECT_THAT(
+      err_.str(),
+      HasSubstr("secretctl role put: missing required flag --trust FILE"));
 }
 
 TEST_F(CliTest, UnknownFlagSuggestsTheClosestOne) {
-  EXPECT_EQ(Call({"role", "put", "web", "--trust", "t", "--polcy", "a"}), kExitUsage);
-  EXPECT_THAT(err_.str(), HasSubstr("unknown flag --polcy; did you mean --policy?"));
+  EXPECT_EQ(Call({"role", "put", "web", "--trust", "t", "--polcy", "a"}),
+            kExitUsage);
+  EXPECT_THAT(err_.str(),
+              HasSubstr("unknown flag --polcy; did you mean --policy?"));
 }
 
 TEST_F(CliTest, UnknownCommandSuggestsTheClosestOne) {
   EXPECT_EQ(Call({"role", "lst"}), kExitUsage);
-  EXPECT_THAT(err_.str(), HasSubstr("secretctl role: unknown command \"lst\"; did you mean \"list\"?"));
+  EXPECT_THAT(
+      err_.str(),
+      HasSubstr(
+          "secretctl role: unknown command \"lst\"; did you mean \"list\"?"));
 }
 
 TEST_F(CliTest, MissingSubcommandListsTheChoices) {
@@ -115,11 +135,13 @@ TEST_F(CliTest, FlagWithoutValueIsAUsageError) {
 }
 
 TEST_F(CliTest, SwitchWithValueIsAUsageError) {
-  EXPECT_EQ(Call({"role", "put", "web", "--trust", "t", "--verbose=yes"}), kExitUsage);
+  EXPECT_EQ(Call({"role", "put", "web", "--trust", "t", "--verbose=yes"}),
+            kExitUsage);
 }
 
 TEST_F(CliTest, NonRepeatedFlagTwiceIsAUsageError) {
-  EXPECT_EQ(Call({"role", "put", "web", "--trust", "a", "--trust", "b"}), kExitUsage);
+  EXPECT_EQ(Call({"role", "put", "web", "--trust", "a", "--trust", "b"}),
+            kExitUsage);
   EXPECT_THAT(err_.str(), HasSubstr("--trust given twice"));
 }
 
@@ -149,16 +171,16 @@ TEST(GetIntTest, ParsesAndChecksTheRange) {
   p.name = "x";
   int64_t got = 0;
   std::string error;
-  p.commands = {{{"run"}, "", "", "", {{"n", "N", ""}}, 0, 0,
-                 [&](const Invocation& inv) {
-                   auto v = inv.GetInt("n", 7, 1, 100);
-                   if (!v.ok()) {
-                     error = std::string(v.status().message());
-                     return kExitUsage;
-                   }
-                   got = *v;
-                   return kExitOk;
-                 }}};
+  p.commands = {
+      {{"run"}, "", "", "", {{"n", "N", ""}}, 0, 0, [&](const Invocation& inv) {
+         auto v = inv.GetInt("n", 7, 1, 100);
+         if (!v.ok()) {
+           error = std::string(v.status().message());
+           return kExitUsage;
+         }
+         got = *v;
+         return kExitOk;
+       }}};
   std::ostringstream out, err;
   EXPECT_EQ(cli::Run(p, {"x", "run"}, out, err), kExitOk);
   EXPECT_EQ(got, 7);
@@ -171,7 +193,8 @@ TEST(GetIntTest, ParsesAndChecksTheRange) {
 }
 
 TEST(ClosestMatchTest, FindsNearWordsOnly) {
-  EXPECT_EQ(ClosestMatch("StringLik", {"StringLike", "StringEquals"}), "StringLike");
+  EXPECT_EQ(ClosestMatch("StringLik", {"StringLike", "StringEquals"}),
+            "StringLike");
   EXPECT_EQ(ClosestMatch("zzz", {"StringLike"}), "");
   EXPECT_EQ(EditDistance("kitten", "sitting"), 3u);
 }

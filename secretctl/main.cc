@@ -1,5 +1,6 @@
 // secretctl: the admin and auditor CLI of secretd (docs/DESIGN.md §8).
 #include <iostream>
+#include <utility>
 #include <vector>
 
 #include "common/cli.h"
@@ -30,7 +31,10 @@ int main(int argc, char** argv) {
       "audit log.";
   program.global_flags = secretctl::GlobalFlags();
   // Command groups are appended here as they are built.
-  for (auto& c : secretctl::AttestCommands()) {
+  for (common::cli::Command& c : secretctl::PolicyCommands()) {
+    program.commands.push_back(std::move(c));
+  }
+  for (common::cli::Command& c : secretctl::AttestCommands()) {
     program.commands.push_back(std::move(c));
   }
   return common::cli::Run(program, argc, argv);

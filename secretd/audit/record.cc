@@ -1,0 +1,189 @@
+#include "secretd/audit/record.h"
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace secretd::audit {
+namespace {
+
+constexpr absl::string_view kHashTailPrefix = ",\"hash\":\"";
+constexpr absl::string_view kPrevKey = ",\"prev\":\"";
+constexpr absl::string_view kSeqPrefix = "{\"seq\":";
+constexpr size_t kHexLen = 64;
+
+}  // namespace
+
+Sha256 GenesisPrev() { return Sha256{}; }
+
+Sha256 ComputeSha256(absl::string_view data) {
+  Sha256 out;
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+         out.data());
+  return out;
+}
+
+Sha256 BodyHash(absl::string_view body_prefix) {
+  // One context per thread, reused: EVP_MD_CTX_new per line would dominate
+  // the cost of verifying short records.
+  struct CtxDeleter {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
+  Sha256 out;
+  unsigned int len = 0;
+  if (ctx == nullptr ||
+      EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), body_prefix.data(), body_prefix.size()) !=
+          1 ||
+      EVP_DigestUpdate(ctx.get(), "}", 1) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1) {
+    // Cannot happen short of memory exhaustion; a zero hash never verifies.
+    return Sha256{};
+  }
+  return out;
+}
+
+std::string HexSha256(const Sha256& digest) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(kHexLen, '0');
+  for (size_t i = 0; i < digest.size(); ++i) {
+    out[2 * i] = kHex[digest[i] >> 4];
+    out[2 * i + 1] = kHex[digest[i] & 0xF];
+  }
+  return out;
+}
+
+bool ParseHexSha256(absl::string_view hex, Sha256* out) {
+  if (hex.size() != kHexLen) return false;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < out->size(); ++i) {
+    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    (*out)[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+
+absl::Status ValidateReplicaId(absl::string_view replica) {
+  bool ok = !replica.empty() && replica.size() <= 64;
+  for (char c : replica) {
+    if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '-') ok = false;
+  }
+  if (!ok || replica == "." || replica == "..") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "replica id \"", replica,
+        "\" is invalid; use 1 to 64 letters, digits, '.', '_' or '-'"));
+  }
+  return absl::OkStatus();
+}
+
+std::string FormatRecordTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+}
+
+absl::StatusOr<absl::Time> ParseRecordTime(absl::string_view s) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, std::string(s), &t, &err)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", s, "\" is not an RFC 3339 time: ", err));
+  }
+  return t;
+}
+
+std::string CheckpointMessage(absl::string_view replica, uint64_t seq,
+                              const Sha256& prev) {
+  std::string msg = "secretd-audit-checkpoint-v1";
+  msg.push_back('\0');
+  msg.append(replica.data(), replica.size());
+  msg.push_back('\0');
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    msg.push_back(static_cast<char>((seq >> shift) & 0xFF));
+  }
+  msg.append(reinterpret_cast<const char*>(prev.data()), prev.size());
+  return msg;
+}
+
+std::string SerializeLine(const Record& record, uint64_t seq, absl::Time time,
+                          absl::string_view replica, const Sha256& prev) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  j["seq"] = seq;
+  j["time"] = FormatRecordTime(time);
+  j["replica"] = std::string(replica);
+  j["type"] = record.type;
+  j["request_id"] = record.request_id;
+  for (const auto& [key, value] : record.fields.items()) {
+    // The envelope members are the writer's; a caller cannot override them.
+    if (key == "seq" || key == "time" || key == "replica" || key == "type" ||
+        key == "request_id" || key == "prev" || key == "hash") {
+      continue;
+    }
+    j[key] = value;
+  }
+  j["prev"] = HexSha256(prev);
+  std::string body =
+      j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  // body ends with '}'; the hashed bytes are exactly `body`.
+  const Sha256 hash = ComputeSha256(body);
+  body.pop_back();
+  absl::StrAppend(&body, kHashTailPrefix, HexSha256(hash), "\"}\n");
+  return body;
+}
+
+absl::StatusOr<LineFields> SplitLine(absl::string_view line) {
+  LineFields f;
+  // Tail: ,"hash":"<64>"}
+  const size_t tail_len = kHashTailPrefix.size() + kHexLen + 2;
+  if (line.size() < kSeqPrefix.size() + tail_len ||
+      line.substr(line.size() - 2) != "\"}" ||
+      line.substr(line.size() - tail_len, kHashTailPrefix.size()) !=
+          kHashTailPrefix) {
+    return absl::DataLossError("record does not end with its \"hash\" member");
+  }
+  if (!ParseHexSha256(line.substr(line.size() - 2 - kHexLen, kHexLen),
+                      &f.hash)) {
+    return absl::DataLossError(
+        "record \"hash\" is not 64 lower-case hex digits");
+  }
+  f.body_prefix = line.substr(0, line.size() - tail_len);
+  // prev: the member right before hash.
+  const size_t prev_len = kPrevKey.size() + kHexLen + 1;
+  if (f.body_prefix.size() < prev_len ||
+      f.body_prefix.substr(f.body_prefix.size() - prev_len, kPrevKey.size()) !=
+          kPrevKey ||
+      f.body_prefix.back() != '"' ||
+      !ParseHexSha256(
+          f.body_prefix.substr(f.body_prefix.size() - 1 - kHexLen, kHexLen),
+          &f.prev)) {
+    return absl::DataLossError(
+        "record has no \"prev\" member of 64 hex digits before \"hash\"");
+  }
+  // seq: the first member.
+  if (line.substr(0, kSeqPrefix.size()) != kSeqPrefix) {
+    return absl::DataLossError("record does not start with its \"seq\" member");
+  }
+  absl::string_view rest = line.substr(kSeqPrefix.size());
+  size_t digits = 0;
+  while (digits < rest.size() && digits < 20 &&
+         absl::ascii_isdigit(rest[digits])) {
+    ++digits;
+  }
+  if (digits == 0 || digits >= rest.size() || rest[digits] != ',' ||
+      (digits > 1 && rest[0] == '0') ||
+      !absl::SimpleAtoi(rest.substr(0, digits), &f.seq) || f.seq == 0) {
+    return absl::DataLossError("record \"seq\" is not a positive integer");
+  }
+  return f;
+}
+
+}  // namespace secretd::audit

@@ -1,0 +1,132 @@
+#include "secretd/audit/record.h"
+
+#include <string>
+
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace secretd::audit {
+namespace {
+
+using ::common::testing::StatusIs;
+using ::testing::HasSubstr;
+
+Record ProvisionRecord() {
+  Record r;
+  r.type = "provision";
+  r.request_id = "7f3c2a91";
+  r.fields["decision"] = "allow";
+  r.fields["subject"] = "i-0abc";
+  return r;
+}
+
+TEST(RecordTest, SerializeLineHasTheFixedMemberOrderAndChains) {
+  const absl::Time t = absl::FromUnixMillis(1764135705123);
+  std::string line =
+      SerializeLine(ProvisionRecord(), 1, t, "host-a", GenesisPrev());
+  ASSERT_EQ(line.back(), '\n');
+  line.pop_back();
+  EXPECT_THAT(line, ::testing::StartsWith(
+                        "{\"seq\":1,\"time\":\"2025-11-26T05:41:45.123Z\","
+                        "\"replica\":\"host-a\",\"type\":\"provision\","
+                        "\"request_id\":\"7f3c2a91\",\"decision\":\"allow\","
+                        "\"subject\":\"i-0abc\",\"prev\":\"" +
+                        std::string(64, '0') + "\",\"hash\":\""));
+  ASSERT_OK_AND_ASSIGN(LineFields f, SplitLine(line));
+  EXPECT_EQ(f.seq, 1u);
+  EXPECT_EQ(f.prev, GenesisPrev());
+  EXPECT_EQ(f.hash, BodyHash(f.body_prefix));
+  // "hash" is SHA-256 of the record without it, closed with "}".
+  EXPECT_EQ(f.hash, ComputeSha256(std::string(f.body_prefix) + "}"));
+}
+
+TEST(RecordTest, CallerCannotOverrideEnvelopeMembers) {
+  Record r = ProvisionRecord();
+  r.fields["seq"] = 99;
+  r.fields["hash"] = "x";
+  r.fields["prev"] = "y";
+  std::string line = SerializeLine(r, 5, absl::UnixEpoch(), "a", GenesisPrev());
+  line.pop_back();
+  ASSERT_OK_AND_ASSIGN(LineFields f, SplitLine(line));
+  EXPECT_EQ(f.seq, 5u);
+  EXPECT_EQ(f.hash, BodyHash(f.body_prefix));
+}
+
+TEST(RecordTest, InvalidUtf8IsReplacedSoTheLineStaysJson) {
+  Record r = ProvisionRecord();
+  r.fields["subject"] = std::string("bad\xff");
+  std::string line = SerializeLine(r, 1, absl::UnixEpoch(), "a", GenesisPrev());
+  EXPECT_FALSE(nlohmann::json::parse(line, nullptr, false).is_discarded());
+  EXPECT_THAT(line, HasSubstr("bad\xef\xbf\xbd"));
+}
+
+TEST(RecordTest, SplitLineRejectsMalformedLines) {
+  EXPECT_THAT(SplitLine("{}"), StatusIs(absl::StatusCode::kDataLoss));
+  std::string good = SerializeLine(ProvisionRecord(), 3, absl::UnixEpoch(), "a",
+                                   GenesisPrev());
+  good.pop_back();
+  // Hash cut short.
+  EXPECT_THAT(SplitLine(good.substr(0, good.size() - 3) + "\"}"),
+              StatusIs(absl::StatusCode::kDataLoss));
+  // Upper-case hex is not the writer's form.
+  std::string upper = good;
+  upper[upper.size() - 3] = 'A';
+  EXPECT_THAT(SplitLine(upper), StatusIs(absl::StatusCode::kDataLoss,
+                                         HasSubstr("64 lower-case hex")));
+  // seq with a leading zero.
+  std::string lead = good;
+  lead.replace(0, 9, "{\"seq\":03");
+  EXPECT_THAT(SplitLine(lead),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("seq")));
+  // seq 0 (found by the audit_line fuzzer): seq starts at 1.
+  std::string zero = good;
+  zero.replace(0, 8, "{\"seq\":0");
+  EXPECT_THAT(SplitLine(zero),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("positive")));
+}
+
+TEST(RecordTest, CheckpointMessageBindsReplicaSeqAndPrev) {
+  Sha256 prev{};
+  prev[0] = 1;
+  const std::string m = CheckpointMessage("host-a", 258, prev);
+  EXPECT_EQ(m.substr(0, 28), std::string("secretd-audit-checkpoint-v1\0", 28));
+  EXPECT_EQ(m.substr(28, 7), std::string("host-a\0", 7));
+  EXPECT_EQ(m.substr(35, 8), std::string("\0\0\0\0\0\0\x01\x02", 8));
+  EXPECT_EQ(m.size(), 35u + 8 + 32);
+  EXPECT_NE(CheckpointMessage("host-b", 258, prev), m);
+  EXPECT_NE(CheckpointMessage("host-a", 259, prev), m);
+}
+
+TEST(RecordTest, ReplicaIdsAreRestricted) {
+  EXPECT_OK(ValidateReplicaId("host-a.1_b"));
+  EXPECT_THAT(ValidateReplicaId(""),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateReplicaId("../x"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateReplicaId(".."),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateReplicaId(std::string(65, 'a')),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(RecordTest, HexRoundTrips) {
+  Sha256 d = ComputeSha256("abc");
+  EXPECT_EQ(HexSha256(d),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  Sha256 back;
+  ASSERT_TRUE(ParseHexSha256(HexSha256(d), &back));
+  EXPECT_EQ(back, d);
+  EXPECT_FALSE(ParseHexSha256("zz", &back));
+}
+
+TEST(RecordTest, RecordTimeRoundTrips) {
+  const absl::Time t = absl::FromUnixMillis(1764135705123);
+  ASSERT_OK_AND_ASSIGN(absl::Time back, ParseRecordTime(FormatRecordTime(t)));
+  EXPECT_EQ(back, t);
+  EXPECT_THAT(ParseRecordTime("yesterday"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace secretd::audit
