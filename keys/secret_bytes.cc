@@ -65,9 +65,17 @@ BlockCache& Cache() {
 // A per-thread front for the one-page class (keys, passwords, bundles), so
 // the common case takes no lock. At most two blocks (8 KiB) per thread;
 // returned to the shared cache when the thread exits.
+//
+// `local_state` (trivially destructible, so readable at any time) guards
+// against use after the thread's LocalCache was destroyed, e.g. by a static
+// SecretBytes freed during exit: 0 not yet built, 1 alive, 2 destroyed.
+thread_local int local_state = 0;
+
 class LocalCache {
  public:
+  LocalCache() { local_state = 1; }
   ~LocalCache() {
+    local_state = 2;
     for (int i = 0; i < count_; ++i) {
       if (!Cache().Put(0, blocks_[i])) sodium_free(blocks_[i]);
     }
@@ -88,7 +96,7 @@ class LocalCache {
 thread_local LocalCache local_cache;
 
 void* TakeBlock(int k) {
-  if (k == 0) {
+  if (k == 0 && local_state != 2) {
     if (void* block = local_cache.Take()) return block;
   }
   return Cache().Take(k);
@@ -96,7 +104,7 @@ void* TakeBlock(int k) {
 
 // Takes ownership of a wiped block.
 void PutBlock(int k, void* block) {
-  if (k == 0 && local_cache.Put(block)) return;
+  if (k == 0 && local_state != 2 && local_cache.Put(block)) return;
   if (!Cache().Put(k, block)) sodium_free(block);
 }
 

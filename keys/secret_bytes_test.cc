@@ -122,6 +122,18 @@ TEST(SecretBytesTest, ManyThreadsAllocateAndFreeConcurrently) {
   EXPECT_EQ(errors.load(), 0);
 }
 
+// Freed during static destruction, after the main thread's block cache is
+// destroyed: the release must go to the shared cache (a smoke test: the
+// process must exit cleanly under the sanitizer configs).
+const SecretBytes& StaticSecret() {
+  static const SecretBytes secret = SecretBytes::CopyFrom("static");
+  return secret;
+}
+
+TEST(SecretBytesTest, StaticValueCanBeFreedAtExit) {
+  EXPECT_EQ(StaticSecret().AsStringView(InsecureSecretAccess::Get()), "static");
+}
+
 TEST(SecretBytesTest, WipeStringClearsIt) {
   std::string s = "a secret value that is longer than the SSO buffer";
   WipeString(&s);
