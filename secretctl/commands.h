@@ -17,6 +17,9 @@ std::vector<common::cli::Flag> GlobalFlags();
 // policy validate|simulate (policy_commands.cc).
 std::vector<common::cli::Command> PolicyCommands();
 
+// attest keygen|issue|verify (attest_commands.h).
+std::vector<common::cli::Command> AttestCommands();
+
 }  // namespace secretctl
 
 #endif  // SECRETD_SECRETCTL_COMMANDS_H_
