@@ -1,0 +1,190 @@
+#include "secretd/vault/secret_vault.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/testing/fake_clock.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "keys/random.h"
+#include "secretd/store/sqlite_store.h"
+
+namespace secretd {
+namespace {
+
+using ::common::testing::StatusIs;
+using ::testing::HasSubstr;
+
+keys::SecretBytes Value(absl::string_view s) {
+  return keys::SecretBytes::CopyFrom(s);
+}
+std::string Str(const keys::SecretBytes& b) {
+  return std::string(b.AsStringView(keys::InsecureSecretAccess::Get()));
+}
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class SecretVaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = absl::StrCat(
+        getenv("TEST_TMPDIR"), "/",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".db");
+    SqliteStore::Options o;
+    o.create = true;
+    auto s = SqliteStore::Open(path_, clock_, o);
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+  }
+
+  // Runs SQL directly on the store file: an attacker with the database.
+  void Sql(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK)
+        << err;
+    sqlite3_close(db);
+  }
+
+  std::string path_;
+  common::testing::FakeClock clock_;
+  keys::SystemRandom random_;
+  keys::Kek kek_ = keys::Kek::Generate(random_);
+  KekRing ring_{kek_};
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(SecretVaultTest, PutThenReadRoundTripsEveryVersion) {
+  SecretVault vault(*store_, ring_, random_);
+  ASSERT_OK_AND_ASSIGN(int64_t v1,
+                       vault.Put("app/db/password", Value("hunter2")));
+  ASSERT_OK_AND_ASSIGN(int64_t v2,
+                       vault.Put("app/db/password", Value("correct horse")));
+  EXPECT_EQ(v1, 1);
+  EXPECT_EQ(v2, 2);
+  ASSERT_OK_AND_ASSIGN(SecretVault::Plaintext cur,
+                       vault.Read("app/db/password", std::nullopt));
+  EXPECT_EQ(cur.version, 2);
+  EXPECT_EQ(Str(cur.value), "correct horse");
+  ASSERT_OK_AND_ASSIGN(SecretVault::Plaintext old,
+                       vault.Read("app/db/password", 1));
+  EXPECT_EQ(Str(old.value), "hunter2");
+}
+
+TEST_F(SecretVaultTest, DisabledNewestVersionFallsBackToThePreviousOne) {
+  SecretVault vault(*store_, ring_, random_);
+  ASSERT_OK(vault.Put("a", Value("one")).status());
+  ASSERT_OK(vault.Put("a", Value("two")).status());
+  ASSERT_OK(store_->DisableSecretVersion("a", 2));
+  ASSERT_OK_AND_ASSIGN(SecretVault::Plaintext cur,
+                       vault.Read("a", std::nullopt));
+  EXPECT_EQ(cur.version, 1);
+  EXPECT_THAT(vault.Read("a", 2), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(vault.Read("missing", std::nullopt),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+// Issue 5: swapping two rows' ciphertexts in the database makes decryption
+// fail.
+TEST_F(SecretVaultTest, SwappedCiphertextsDoNotDecrypt) {
+  SecretVault vault(*store_, ring_, random_);
+  ASSERT_OK(vault.Put("app/a", Value("value-a")).status());
+  ASSERT_OK(vault.Put("app/b", Value("value-b")).status());
+  store_.reset();
+  Sql("CREATE TEMP TABLE t AS SELECT name, wrapped_data_key, ciphertext FROM "
+      "secret_versions;"
+      "UPDATE secret_versions SET "
+      " wrapped_data_key = (SELECT wrapped_data_key FROM t WHERE t.name <> "
+      "secret_versions.name),"
+      " ciphertext = (SELECT ciphertext FROM t WHERE t.name <> "
+      "secret_versions.name);");
+  ASSERT_OK_AND_ASSIGN(store_, SqliteStore::Open(path_, clock_, {}));
+  SecretVault reopened(*store_, ring_, random_);
+  EXPECT_THAT(reopened.Read("app/a", std::nullopt),
+              StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(reopened.Read("app/b", std::nullopt),
+              StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST_F(SecretVaultTest, VersionsOfOneSecretCannotBeSwappedEither) {
+  SecretVault vault(*store_, ring_, random_);
+  ASSERT_OK(vault.Put("app/a", Value("old")).status());
+  ASSERT_OK(vault.Put("app/a", Value("new")).status());
+  store_.reset();
+  Sql("UPDATE secret_versions SET version = version + 10 WHERE name = 'app/a';"
+      "UPDATE secret_versions SET version = 13 - version WHERE name = "
+      "'app/a';");
+  ASSERT_OK_AND_ASSIGN(store_, SqliteStore::Open(path_, clock_, {}));
+  SecretVault reopened(*store_, ring_, random_);
+  EXPECT_THAT(reopened.Read("app/a", 2), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+// Issue 5: the database file never contains a plaintext value or data key.
+TEST_F(SecretVaultTest, DatabaseFilesHoldNoPlaintext) {
+  SecretVault vault(*store_, ring_, random_);
+  const std::string values[] = {"PLAINTEXT-MARKER-0123456789",
+                                "s3cr3t-db-password-XYZ",
+                                std::string(3000, 'Q')};
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK(vault.Put(absl::StrCat("app/s", i), Value(values[i])).status());
+  }
+  // Read them back too (nothing may be cached in the file by a read).
+  for (int i = 0; i < 3; ++i)
+    ASSERT_OK(vault.Read(absl::StrCat("app/s", i), 1).status());
+  for (const std::string& file : {path_, path_ + "-wal", path_ + "-shm"}) {
+    const std::string bytes = ReadAll(file);
+    for (const std::string& v : values) {
+      EXPECT_EQ(bytes.find(v.substr(0, 16)), std::string::npos) << file;
+    }
+  }
+  ASSERT_OK(store_->Checkpoint());
+  const std::string main_file = ReadAll(path_);
+  EXPECT_GT(main_file.size(), 0u);
+  for (const std::string& v : values) {
+    EXPECT_EQ(main_file.find(v.substr(0, 16)), std::string::npos);
+  }
+}
+
+TEST_F(SecretVaultTest, RowWrappedByAnUnknownKekIsAFailedPrecondition) {
+  SecretVault vault(*store_, ring_, random_);
+  ASSERT_OK(vault.Put("a", Value("x")).status());
+  keys::Kek other = keys::Kek::Generate(random_);
+  KekRing other_ring(other);
+  SecretVault stranger(*store_, other_ring, random_);
+  EXPECT_THAT(
+      stranger.Read("a", std::nullopt),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(kek_.id())));
+}
+
+TEST_F(SecretVaultTest, RewrapAllMovesEveryRowToTheNewKek) {
+  SecretVault vault(*store_, ring_, random_);
+  ASSERT_OK(vault.Put("a", Value("alpha")).status());
+  ASSERT_OK(vault.Put("b", Value("beta")).status());
+  ASSERT_OK(store_->DisableSecretVersion("b", 1));
+  keys::Kek next = keys::Kek::Generate(random_);
+  ASSERT_OK_AND_ASSIGN(SecretVault::Rotation r, vault.RewrapAll(next));
+  EXPECT_EQ(r.rewrapped, 2);  // disabled versions too
+  KekRing only_next(next);
+  SecretVault after(*store_, only_next, random_);
+  ASSERT_OK_AND_ASSIGN(SecretVault::Plaintext a, after.Read("a", std::nullopt));
+  EXPECT_EQ(Str(a.value), "alpha");
+  ASSERT_OK_AND_ASSIGN(auto list, store_->ListSecrets(""));
+  for (const auto& s : list) {
+    for (const auto& v : s.versions) EXPECT_EQ(v.kek_id, next.id());
+  }
+  // A second rotation to the same KEK rewraps nothing.
+  ASSERT_OK_AND_ASSIGN(SecretVault::Rotation again, after.RewrapAll(next));
+  EXPECT_EQ(again.rewrapped, 0);
+}
+
+}  // namespace
+}  // namespace secretd
