@@ -136,6 +136,8 @@ DataDirLayout::DataDirLayout(std::string root_in) : root(std::move(root_in)) {
   while (root.size() > 1 && root.back() == '/') root.pop_back();
   keys_dir = root + "/keys";
   kek = keys_dir + "/kek";
+  kek_next = keys_dir + "/kek.next";
+  kek_retired_dir = keys_dir + "/kek.retired";
   release_key = keys_dir + "/release.key";
   release_pub = keys_dir + "/release.pub";
   audit_key = keys_dir + "/audit.key";

@@ -4,10 +4,12 @@
 //   DATA_DIR/                     0700
 //     keys/                       0700
 //       kek                       0600  key-encryption key (base64url)
-//       release.key               0600  release signing key (Ed25519 JWK)
-//       release.pub               0644  its public key (base64url, 32 bytes)
-//       audit.key                 0600  audit checkpoint key (Ed25519 JWK)
-//       audit.pub                 0644  its public key
+//       kek.retired/<id>          0600  KEKs retired by rotations
+//       (secretd/keyring) kek.next                  0600  only while a KEK
+//       rotation runs release.key               0600  release signing key
+//       (Ed25519 JWK) release.pub               0644  its public key
+//       (base64url, 32 bytes) audit.key                 0600  audit checkpoint
+//       key (Ed25519 JWK) audit.pub                 0644  its public key
 //     tls/                        0755
 //       ca.pem                    0644  the development CA (pin it in bootstrap
 //       --ca) server.pem                0644  the broker's certificate, signed
@@ -40,6 +42,8 @@ struct DataDirLayout {
   std::string root;
   std::string keys_dir;
   std::string kek;
+  std::string kek_next;
+  std::string kek_retired_dir;
   std::string release_key;
   std::string release_pub;
   std::string audit_key;

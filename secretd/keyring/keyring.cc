@@ -1,0 +1,178 @@
+#include "secretd/keyring/keyring.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "keys/key_files.h"
+#include "keys/token_reason.h"
+
+namespace secretd {
+namespace {
+
+absl::Status FileError(absl::string_view what, const std::string& path,
+                       int err) {
+  return absl::InternalError(
+      absl::StrCat(what, " \"", path, "\": ", strerror(err)));
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+keys::Challenge ChallengeSet::Issue(const common::Clock& clock,
+                                    keys::RandomSource& random) const {
+  return challengers_.front().Issue(clock, random);
+}
+
+absl::Status ChallengeSet::Check(absl::string_view challenge,
+                                 const common::Clock& clock) const {
+  absl::Status first = challengers_.front().Check(challenge, clock);
+  if (first.ok()) return first;
+  absl::Status best = first;
+  for (size_t i = 1; i < challengers_.size(); ++i) {
+    absl::Status s = challengers_[i].Check(challenge, clock);
+    if (s.ok()) return s;
+    // A MAC that verifies under a retired KEK makes "expired" the precise
+    // reason.
+    if (keys::GetTokenReason(s) == keys::TokenReason::kNonceExpired) best = s;
+  }
+  return best;
+}
+
+absl::Duration ChallengeSet::ttl() const { return challengers_.front().ttl(); }
+
+KeySet::KeySet(keys::Kek current_kek, std::vector<keys::Kek> retired_keks)
+    : current(std::move(current_kek)),
+      retired(std::move(retired_keks)),
+      ring(current) {
+  for (const keys::Kek& k : retired) ring.AddRetired(k);
+}
+
+absl::StatusOr<std::shared_ptr<const KeySet>> KeySet::Create(
+    keys::Kek current_kek, std::vector<keys::Kek> retired_keks,
+    absl::Duration challenge_ttl) {
+  std::unique_ptr<KeySet> set(
+      new KeySet(std::move(current_kek), std::move(retired_keks)));
+  ASSIGN_OR_RETURN(keys::Challenger c,
+                   keys::Challenger::FromKek(set->current, challenge_ttl));
+  set->challenge.challengers_.push_back(std::move(c));
+  for (const keys::Kek& k : set->retired) {
+    ASSIGN_OR_RETURN(keys::Challenger r,
+                     keys::Challenger::FromKek(k, challenge_ttl));
+    set->challenge.challengers_.push_back(std::move(r));
+  }
+  return std::shared_ptr<const KeySet>(std::move(set));
+}
+
+absl::StatusOr<std::unique_ptr<Keyring>> Keyring::Load(
+    const DataDirLayout& layout, const Options& options) {
+  ASSIGN_OR_RETURN(BrokerKeys keys, LoadBrokerKeys(layout));
+  auto keyring = std::unique_ptr<Keyring>(new Keyring(
+      layout, options, std::move(keys.release), std::move(keys.audit)));
+  ASSIGN_OR_RETURN(auto set, keyring->ReadKeySet());
+  absl::MutexLock lock(&keyring->mu_);
+  keyring->current_ = std::move(set);
+  return keyring;
+}
+
+absl::StatusOr<std::shared_ptr<const KeySet>> Keyring::ReadKeySet() const {
+  ASSIGN_OR_RETURN(keys::Kek current, keys::LoadKekFile(layout_.kek));
+  std::vector<keys::Kek> retired;
+  if (Exists(layout_.kek_next)) {
+    ASSIGN_OR_RETURN(keys::Kek next, keys::LoadKekFile(layout_.kek_next));
+    common::log::Warning(
+        "an interrupted KEK rotation left keys/kek.next; it is kept readable. "
+        "Run "
+        "\"secretctl kek rotate\" again to finish the rotation",
+        {{"path", layout_.kek_next}, {"kek_id", next.id()}});
+    retired.push_back(std::move(next));
+  }
+  if (DIR* dir = opendir(layout_.kek_retired_dir.c_str()); dir != nullptr) {
+    std::vector<std::string> names;
+    while (struct dirent* e = readdir(dir)) {
+      if (e->d_name[0] != '.') names.push_back(e->d_name);
+    }
+    closedir(dir);
+    for (const std::string& name : names) {
+      ASSIGN_OR_RETURN(keys::Kek k, keys::LoadKekFile(absl::StrCat(
+                                        layout_.kek_retired_dir, "/", name)));
+      retired.push_back(std::move(k));
+    }
+  }
+  return KeySet::Create(std::move(current), std::move(retired),
+                        options_.challenge_ttl);
+}
+
+std::shared_ptr<const KeySet> Keyring::Current() const {
+  absl::MutexLock lock(&mu_);
+  return current_;
+}
+
+absl::Status Keyring::Reload() {
+  ASSIGN_OR_RETURN(auto set, ReadKeySet());
+  absl::MutexLock lock(&mu_);
+  current_ = std::move(set);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Keyring::RotationResult> Keyring::RotateKek(
+    Store& store, keys::RandomSource& random) {
+  absl::MutexLock rotating(&rotate_mu_);
+  std::shared_ptr<const KeySet> before = Current();
+  RotationResult result;
+  result.old_kek_id = before->current.id();
+
+  // Resume an interrupted rotation with its kek.next, or start a new one.
+  std::optional<keys::Kek> next;
+  const bool resuming = Exists(layout_.kek_next);
+  if (resuming) {
+    ASSIGN_OR_RETURN(keys::Kek resumed, keys::LoadKekFile(layout_.kek_next));
+    next.emplace(std::move(resumed));
+  } else {
+    keys::Kek fresh = keys::Kek::Generate(random);
+    RETURN_IF_ERROR(keys::WriteKekFile(layout_.kek_next, fresh));
+    next.emplace(std::move(fresh));
+  }
+  result.new_kek_id = next->id();
+
+  SecretVault vault(store, before->ring, random);
+  absl::StatusOr<SecretVault::Rotation> rewrapped = vault.RewrapAll(*next);
+  if (!rewrapped.ok()) {
+    // Nothing changed in this attempt. A fresh kek.next wraps nothing yet
+    // and goes; a resumed one may wrap rows of the interrupted run and stays.
+    if (!resuming) unlink(layout_.kek_next.c_str());
+    return rewrapped.status();
+  }
+  result.rewrapped = rewrapped->rewrapped;
+
+  if (mkdir(layout_.kek_retired_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return FileError("cannot create", layout_.kek_retired_dir, errno);
+  }
+  const std::string retired_path =
+      absl::StrCat(layout_.kek_retired_dir, "/", result.old_kek_id);
+  if (rename(layout_.kek.c_str(), retired_path.c_str()) != 0) {
+    return FileError("cannot retire", layout_.kek, errno);
+  }
+  if (rename(layout_.kek_next.c_str(), layout_.kek.c_str()) != 0) {
+    return FileError("cannot install", layout_.kek_next, errno);
+  }
+  RETURN_IF_ERROR(Reload());
+  common::log::Info("KEK rotated", {{"old_kek_id", result.old_kek_id},
+                                    {"new_kek_id", result.new_kek_id},
+                                    {"rewrapped", result.rewrapped}});
+  return result;
+}
+
+}  // namespace secretd
