@@ -60,7 +60,7 @@ class InvokeE2eTest : public ::testing::Test {
 
   ProcessResult Invoke(const std::vector<std::string>& extra,
                        const std::string& input) {
-    std::vector<std::string> argv = {kSecretdBinary, "invoke", "--data-dir",
+    std::vector<std::string> argv = {kSecretdBinary, "invoke",     "--data-dir",
                                      dir_->root(),   "--audience", kAudience};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return RunProcess(argv, input);
@@ -106,19 +106,19 @@ TEST_F(InvokeE2eTest, ProvisionAnswersWithASealedSignedBundleAndAudits) {
   Json j = Json::parse(r.out, nullptr, false);
   ASSERT_TRUE(j.is_object()) << r.out;
   std::string sealed, signature;
-  ASSERT_TRUE(absl::Base64Unescape(j["sealed_bundle"].get<std::string>(),
-                                   &sealed));
-  ASSERT_TRUE(absl::Base64Unescape(j["signature"].get<std::string>(),
-                                   &signature));
+  ASSERT_TRUE(
+      absl::Base64Unescape(j["sealed_bundle"].get<std::string>(), &sealed));
+  ASSERT_TRUE(
+      absl::Base64Unescape(j["signature"].get<std::string>(), &signature));
   auto pub = keys::ReadPublicKeyFile(dir_->layout().release_pub);
   ASSERT_THAT(pub, IsOk());
   EXPECT_EQ(j["release_key_id"], keys::PublicKeyId(*pub));
   auto verifier = keys::Ed25519Verifier::Create(*pub);
   ASSERT_THAT(verifier, IsOk());
-  EXPECT_OK((*verifier)->Verify(
-      absl::StrCat(std::string("secretd-release-v1\0", 19), pair_.public_key(),
-                   sealed),
-      signature));
+  EXPECT_OK(
+      (*verifier)->Verify(absl::StrCat(std::string("secretd-release-v1\0", 19),
+                                       pair_.public_key(), sealed),
+                          signature));
   auto opened = keys::OpenSealed(pair_, sealed);
   ASSERT_THAT(opened, IsOk());
   secretd::v1::SecretBundle bundle;
@@ -151,7 +151,8 @@ TEST_F(InvokeE2eTest, RefusalIsAJsonErrorWithTheRequestIdAndExitOne) {
             absl::StrCat("permission denied: role \"web\" may not read secret "
                          "\"app/key\" (request ",
                          id, ")"));
-  std::vector<Json> records = RecordsFor(ReadAuditLog(dir_->AuditPath("fn")), id);
+  std::vector<Json> records =
+      RecordsFor(ReadAuditLog(dir_->AuditPath("fn")), id);
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0]["reason"], "permission.implicit_deny");
 }
@@ -199,15 +200,15 @@ TEST_F(InvokeE2eTest, ConcurrentInvocationsTakeTurnsOnOneAuditFile) {
 }
 
 TEST_F(InvokeE2eTest, AudienceIsRequired) {
-  ProcessResult r = RunProcess(
-      {kSecretdBinary, "invoke", "--data-dir", dir_->root()}, "{}",
-      {"SECRETD_AUDIENCE="});
+  ProcessResult r =
+      RunProcess({kSecretdBinary, "invoke", "--data-dir", dir_->root()}, "{}",
+                 {"SECRETD_AUDIENCE="});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("pass --audience or set SECRETD_AUDIENCE"));
-  ProcessResult from_env = RunProcess(
-      {kSecretdBinary, "invoke", "--data-dir", dir_->root(), "--method",
-       "GetChallenge"},
-      "{}", {"SECRETD_AUDIENCE=from.env"});
+  ProcessResult from_env =
+      RunProcess({kSecretdBinary, "invoke", "--data-dir", dir_->root(),
+                  "--method", "GetChallenge"},
+                 "{}", {"SECRETD_AUDIENCE=from.env"});
   ASSERT_EQ(from_env.exit_code, 0) << from_env.err;
   EXPECT_EQ(Json::parse(from_env.out)["audience"], "from.env");
 }
@@ -215,8 +216,8 @@ TEST_F(InvokeE2eTest, AudienceIsRequired) {
 TEST_F(InvokeE2eTest, MissingStoreIsAJsonError) {
   const std::string missing = TempPath("missing");
   ProcessResult r =
-      RunProcess({kSecretdBinary, "invoke", "--data-dir", missing,
-                  "--audience", kAudience},
+      RunProcess({kSecretdBinary, "invoke", "--data-dir", missing, "--audience",
+                  kAudience},
                  R"({"attestation_token":"x","role":"web","secrets":["a"]})");
   EXPECT_EQ(r.exit_code, 1);
   Json j = Json::parse(r.out, nullptr, false);
