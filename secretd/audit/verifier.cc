@@ -1,5 +1,8 @@
 #include "secretd/audit/verifier.h"
 
+#include <openssl/evp.h>
+
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -36,6 +39,50 @@ std::string Where(uint64_t n, absl::string_view line) {
   return s;
 }
 
+// Computes both digests a line needs, hashing their common prefix once:
+// body = SHA-256(body_prefix || "}") (what `hash` must be) and
+// line = SHA-256(line) (what the next line's `prev` must be), where
+// body_prefix is a prefix of line.
+class LineHasher {
+ public:
+  LineHasher()
+      : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)),
+        body_(EVP_MD_CTX_new()),
+        line_(EVP_MD_CTX_new()) {}
+
+  // False only if OpenSSL fails (out of memory); the digests are then zero
+  // and never match.
+  bool Hash(absl::string_view line, size_t body_prefix_len, Sha256* body,
+            Sha256* whole) {
+    unsigned int len = 0;
+    if (md_ == nullptr || body_ == nullptr || line_ == nullptr ||
+        EVP_DigestInit_ex(body_.get(), md_.get(), nullptr) != 1 ||
+        EVP_DigestUpdate(body_.get(), line.data(), body_prefix_len) != 1 ||
+        EVP_MD_CTX_copy_ex(line_.get(), body_.get()) != 1 ||
+        EVP_DigestUpdate(body_.get(), "}", 1) != 1 ||
+        EVP_DigestFinal_ex(body_.get(), body->data(), &len) != 1 ||
+        EVP_DigestUpdate(line_.get(), line.data() + body_prefix_len,
+                         line.size() - body_prefix_len) != 1 ||
+        EVP_DigestFinal_ex(line_.get(), whole->data(), &len) != 1) {
+      *body = Sha256{};
+      *whole = Sha256{};
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  struct MdFree {
+    void operator()(EVP_MD* md) const { EVP_MD_free(md); }
+  };
+  struct CtxFree {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  std::unique_ptr<EVP_MD, MdFree> md_;
+  std::unique_ptr<EVP_MD_CTX, CtxFree> body_;
+  std::unique_ptr<EVP_MD_CTX, CtxFree> line_;
+};
+
 class Checker {
  public:
   Checker(const VerifyOptions& options, FileVerification* result)
@@ -52,7 +99,9 @@ class Checker {
                   absl::StrCat("line ", n, " is not an audit record: ",
                                fields.status().message()));
     }
-    if (fields->hash != BodyHash(fields->body_prefix)) {
+    Sha256 body_hash, line_hash;
+    hasher_.Hash(line, fields->body_prefix.size(), &body_hash, &line_hash);
+    if (fields->hash != body_hash) {
       return Fail(n, "hash_mismatch",
                   absl::StrCat(Where(n, line),
                                " does not match its hash: the record was "
@@ -100,7 +149,7 @@ class Checker {
       ++r_.unsigned_records;
     }
     r_.last_time.assign(env->time.data(), env->time.size());
-    prev_ = ComputeSha256(line);
+    prev_ = line_hash;
     ++expected_seq_;
     r_.lines = n;
     return true;
@@ -235,6 +284,7 @@ class Checker {
 
   const VerifyOptions& options_;
   FileVerification& r_;
+  LineHasher hasher_;
   uint64_t expected_seq_ = 1;
   Sha256 prev_ = GenesisPrev();
   // An out-of-order seq under diagnosis.
