@@ -4,6 +4,7 @@
 
 #include "common/cli.h"
 #include "common/process_hardening.h"
+#include "secretctl/audit_commands.h"
 #include "secretctl/commands.h"
 
 namespace secretctl {
@@ -30,5 +31,8 @@ int main(int argc, char** argv) {
       "audit log.";
   program.global_flags = secretctl::GlobalFlags();
   // Command groups are appended here as they are built.
+  for (auto& c : secretctl::AuditCommands()) {
+    program.commands.push_back(std::move(c));
+  }
   return common::cli::Run(program, argc, argv);
 }

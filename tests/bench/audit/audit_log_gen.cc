@@ -3,8 +3,8 @@
 // with the real binary:
 //
 //   bazel run -c opt //tests/bench/audit:audit_log_gen -- /tmp/big 1024
-//   /usr/bin/time -v secretctl audit verify /tmp/big/audit-host-a.jsonl \
-//       --audit-public-key /tmp/big/audit.pub
+//   /usr/bin/time -v secretctl audit verify --audit-public-key
+//       /tmp/big/audit.pub /tmp/big/audit-host-a.jsonl
 //
 // Arguments: DIR (created if missing) and the size in MiB.
 #include <sys/stat.h>
