@@ -11,8 +11,10 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "secretctl/audit/audit_key.h"
 #include "secretctl/audit/query.h"
 #include "secretctl/audit/report.h"
@@ -102,6 +104,19 @@ uint64_t TotalSize(const std::vector<std::string>& paths) {
     if (stat(p.c_str(), &st) == 0) total += static_cast<uint64_t>(st.st_size);
   }
   return total;
+}
+
+// `word` as one shell word (single-quoted unless plainly safe).
+std::string ShellQuote(absl::string_view word) {
+  bool plain = !word.empty();
+  for (char c : word) {
+    if (!absl::ascii_isalnum(c) &&
+        std::string("_./:@%+=,-").find(c) == std::string::npos) {
+      plain = false;
+    }
+  }
+  if (plain) return std::string(word);
+  return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
 }
 
 // One self-overwriting status line on stderr, only when stderr is a
@@ -261,6 +276,26 @@ int Query(const Invocation& inv, const common::Clock& clock) {
   q.json = format == "json";
   q.color = !q.json && &inv.out() == &std::cout && isatty(STDOUT_FILENO) == 1 &&
             getenv("NO_COLOR") == nullptr;
+  if (q.view == QueryView::kReleases) {
+    // The same query, for the denied requests it skipped.
+    q.denied_hint = "secretctl audit query";
+    for (const std::string& file : inv.args()) {
+      absl::StrAppend(&q.denied_hint, " ", ShellQuote(file));
+    }
+    auto add = [&q](absl::string_view flag,
+                    const std::optional<std::string>& v) {
+      if (v) absl::StrAppend(&q.denied_hint, " --", flag, " ", ShellQuote(*v));
+    };
+    add("subject", f.subject);
+    add("secret", f.secret);
+    add("role", f.role);
+    add("issuer", f.issuer);
+    add("request-id", f.request_id);
+    for (const char* flag : {"since", "until"}) {
+      if (inv.Has(flag)) add(flag, inv.Get(flag));
+    }
+    absl::StrAppend(&q.denied_hint, " --decision deny");
+  }
   if (int rc = CheckDistinctFiles(inv); rc != kExitOk) return rc;
   if (inv.Has("verify")) {
     KeyChoice key = ChooseKey(inv);

@@ -105,7 +105,7 @@ class ReleaseSummary {
   }
   void AddDenied() { ++denied_; }
 
-  void Print(std::ostream& out, const QueryFilter& f) const {
+  void Print(std::ostream& out, const std::string& hint) const {
     out << "\n";
     if (releases_ == 0) {
       out << "no releases match";
@@ -128,11 +128,13 @@ class ReleaseSummary {
           << "\n";
     }
     if (denied_ > 0) {
-      std::string hint = "secretctl audit query --decision deny";
-      if (f.subject) absl::StrAppend(&hint, " --subject ", *f.subject);
-      if (f.secret) absl::StrAppend(&hint, " --secret ", *f.secret);
       out << Plural(denied_, "matching request was", "matching requests were")
-          << " denied; see them with: " << SanitizeForTerminal(hint) << "\n";
+          << " denied";
+      if (!hint.empty()) {
+        out << "; list " << (denied_ == 1 ? "it" : "them")
+            << " with: " << SanitizeForTerminal(hint);
+      }
+      out << "\n";
     }
   }
 
@@ -292,13 +294,14 @@ absl::Status RunQuery(const QueryOptions& options, std::ostream& out,
     } else if (matched > 0) {
       table->Finish();
     }
-    if (releases) summary.Print(out, filter);
+    if (releases) summary.Print(out, options.denied_hint);
   }
   if (unreadable > 0) {
-    err << unreadable << (unreadable == 1 ? " line was" : " lines were")
-        << " skipped because " << (unreadable == 1 ? "it is" : "they are")
-        << " not readable records; run \"secretctl audit verify\" on the "
-           "logs\n";
+    err << unreadable
+        << (unreadable == 1
+                ? " line was skipped because it is not a readable record"
+                : " lines were skipped because they are not readable records")
+        << "; run \"secretctl audit verify\" on the logs\n";
   }
   return absl::OkStatus();
 }

@@ -66,6 +66,9 @@ struct QueryOptions {
   QueryView view = QueryView::kRecords;
   bool json = false;
   bool color = false;  // ANSI colours in the table (stdout is a terminal)
+  // Release view: the command that lists the matching denied requests,
+  // printed after their count.
+  std::string denied_hint;
 };
 
 // Runs the query, writing rows to `out` and warnings about unreadable lines

@@ -231,7 +231,8 @@ void PrintVerificationText(const FilesVerification& v, std::ostream& out) {
   out << "FAILED: ";
   if (failed > 0) {
     out << failed << " of " << v.files.size()
-        << (v.files.size() == 1 ? " file is" : " files are") << " not intact";
+        << (v.files.size() == 1 ? " file" : " files")
+        << (failed == 1 ? " is" : " are") << " not intact";
     if (!v.problems.empty()) out << ", and ";
   }
   if (!v.problems.empty()) {
