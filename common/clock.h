@@ -6,6 +6,7 @@
 #ifndef SECRETD_COMMON_CLOCK_H_
 #define SECRETD_COMMON_CLOCK_H_
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace common {

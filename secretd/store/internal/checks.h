@@ -1,0 +1,40 @@
+// Argument checks and error messages shared by every Store backend, so that
+// all of them reject the same inputs with the same codes and words.
+// Messages name the object (issuer, role, secret name, version), never a
+// document, a key or a ciphertext.
+#ifndef SECRETD_SECRETD_STORE_INTERNAL_CHECKS_H_
+#define SECRETD_SECRETD_STORE_INTERNAL_CHECKS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "secretd/store/store.h"
+
+namespace secretd::store_internal {
+
+// kInvalidArgument "<what> is empty" if `value` is empty.
+absl::Status CheckNotEmpty(absl::string_view what, absl::string_view value);
+// Everything PutRole promises to reject (see store.h).
+absl::Status CheckRole(const RoleRecord& role);
+// kInvalidArgument unless version >= 1.
+absl::Status CheckVersion(absl::string_view name, int64_t version);
+// kInvalidArgument if any of the three fields is empty.
+absl::Status CheckFields(absl::string_view name, int64_t version,
+                         const EncryptedSecretFields& fields);
+// Each update checked, and no (name, version) listed twice.
+absl::Status CheckUpdates(const std::vector<SecretFieldsUpdate>& updates);
+
+absl::Status TrustBundleNotFound(absl::string_view issuer);
+absl::Status RoleNotFound(absl::string_view name);
+absl::Status SecretNotFound(absl::string_view name);
+absl::Status NoEnabledVersion(absl::string_view name);
+absl::Status VersionNotFound(absl::string_view name, int64_t version);
+absl::Status VersionDisabled(absl::string_view name, int64_t version);
+absl::Status TokenAlreadyUsed(absl::string_view issuer, absl::string_view jti);
+absl::Status LostCompareAndSet(int64_t expected, int64_t actual);
+
+}  // namespace secretd::store_internal
+
+#endif  // SECRETD_SECRETD_STORE_INTERNAL_CHECKS_H_
