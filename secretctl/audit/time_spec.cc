@@ -47,6 +47,46 @@ bool ParseRelative(absl::string_view text, absl::Duration* out) {
   return true;
 }
 
+// Consumes `n` ASCII digits.
+bool Digits(absl::string_view& s, size_t n) {
+  if (s.size() < n) return false;
+  for (size_t i = 0; i < n; ++i) {
+    if (!absl::ascii_isdigit(s[i])) return false;
+  }
+  s.remove_prefix(n);
+  return true;
+}
+
+bool Char(absl::string_view& s, char c) {
+  if (s.empty() || s[0] != c) return false;
+  s.remove_prefix(1);
+  return true;
+}
+
+// YYYY-MM-DD, nothing else (absl's parser alone would stop at a NUL).
+bool IsDate(absl::string_view s) {
+  return Digits(s, 4) && Char(s, '-') && Digits(s, 2) && Char(s, '-') &&
+         Digits(s, 2) && s.empty();
+}
+
+// YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM), upper-case T and Z.
+bool IsRfc3339(absl::string_view s) {
+  if (!(Digits(s, 4) && Char(s, '-') && Digits(s, 2) && Char(s, '-') &&
+        Digits(s, 2) && Char(s, 'T') && Digits(s, 2) && Char(s, ':') &&
+        Digits(s, 2) && Char(s, ':') && Digits(s, 2))) {
+    return false;
+  }
+  if (Char(s, '.')) {
+    size_t n = 0;
+    while (n < s.size() && n < 9 && absl::ascii_isdigit(s[n])) ++n;
+    if (n == 0) return false;
+    s.remove_prefix(n);
+  }
+  if (Char(s, 'Z')) return s.empty();
+  if (!Char(s, '+') && !Char(s, '-')) return false;
+  return Digits(s, 2) && Char(s, ':') && Digits(s, 2) && s.empty();
+}
+
 }  // namespace
 
 absl::StatusOr<absl::Time> ParseTimeSpec(absl::string_view text,
@@ -56,13 +96,11 @@ absl::StatusOr<absl::Time> ParseTimeSpec(absl::string_view text,
   if (ParseRelative(text, &ago)) return now - ago;
   absl::Time t;
   std::string err;
-  if (text.size() == 10 && absl::ParseTime("%Y-%m-%d", std::string(text),
-                                           absl::UTCTimeZone(), &t, &err)) {
+  if (IsDate(text) && absl::ParseTime("%Y-%m-%d", std::string(text),
+                                      absl::UTCTimeZone(), &t, &err)) {
     return t;
   }
-  // absl's RFC 3339 parser also takes lower-case 't'/'z' and ' ' separators;
-  // insist on the upper-case form the log itself uses.
-  if (text.size() >= 20 && text.size() <= 40 && text[10] == 'T' &&
+  if (IsRfc3339(text) &&
       absl::ParseTime(absl::RFC3339_full, std::string(text), &t, &err)) {
     return t;
   }

@@ -26,6 +26,13 @@ TEST(TimeSpecTest, DateIsItsMidnightUtc) {
               IsOkAndHolds(absl::FromUnixSeconds(1764115200)));
 }
 
+TEST(TimeSpecTest, BytesAfterANulAreNotIgnored) {
+  EXPECT_THAT(ParseTimeSpec(absl::string_view("2025-11-26\0\xff", 12), kNow),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseTimeSpec(absl::string_view("00-11-26\0\xff", 10), kNow),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST(TimeSpecTest, NowAndDurationsCountBackFromNow) {
   EXPECT_THAT(ParseTimeSpec("now", kNow), IsOkAndHolds(kNow));
   EXPECT_THAT(ParseTimeSpec("90s", kNow),
@@ -44,7 +51,9 @@ TEST(TimeSpecTest, NowAndDurationsCountBackFromNow) {
 TEST(TimeSpecTest, AnythingElseNamesTheAcceptedForms) {
   for (const char* bad :
        {"", "yesterday", "24", "h", "24x", "1.5h", "-", "2025-11-26 05:41:45",
-        "2025-11-26t05:41:45z", "2025-13-01", "1234567890h", "Now"}) {
+        "2025-11-26t05:41:45z", "2025-13-01", "1234567890h", "Now", "25-11-26",
+        "2025-11-26Z", "2025-11-26T05:41:45", "2025-11-26T05:41:45.Z",
+        "2025-11-26T05:41:45+0200", " 2025-11-26"}) {
     EXPECT_THAT(ParseTimeSpec(bad, kNow),
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          ::testing::HasSubstr("use RFC 3339")))
