@@ -257,7 +257,6 @@ absl::Status RunQuery(const QueryOptions& options, std::ostream& out,
     for (const SecretRef& r : e.released) {
       if (filter.secret && !GlobMatch(*filter.secret, r.name)) continue;
       ++matched;
-      summary.AddRelease(e, r);
       if (options.json) {
         nlohmann::ordered_json j = nlohmann::ordered_json::object();
         j["time"] = e.time_text;
@@ -279,6 +278,7 @@ absl::Status RunQuery(const QueryOptions& options, std::ostream& out,
                       nlohmann::ordered_json::error_handler_t::replace)
             << "\n";
       } else {
+        summary.AddRelease(e, r);
         table->Add(
             {Cell(e.time_text), Cell(r.name),
              Cell(r.version.has_value() ? absl::StrCat(*r.version) : "?"),

@@ -23,9 +23,9 @@
 #include <map>
 #include <set>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "secretctl/audit/events.h"
@@ -54,18 +54,18 @@ struct ReportData {
   struct SecretStats {
     uint64_t releases = 0;
     std::set<int64_t> versions;
-    std::unordered_set<uint64_t> instances;  // subject fingerprints
+    absl::flat_hash_set<uint64_t> instances;  // subject fingerprints
   };
   std::map<std::string, SecretStats> secrets;
   struct RoleStats {
     uint64_t allowed = 0;
     uint64_t denied = 0;
-    std::unordered_set<uint64_t> instances;  // subject fingerprints
+    absl::flat_hash_set<uint64_t> instances;  // subject fingerprints
   };
   std::map<std::string, RoleStats> roles;
-  std::unordered_set<uint64_t> instances;  // every subject seen
-  std::deque<Event> recent_denials;        // the last kRecentDenials
-  std::deque<Event> admin_events;          // the last kAdminEvents
+  absl::flat_hash_set<uint64_t> instances;  // every subject seen
+  std::deque<Event> recent_denials;         // the last kRecentDenials
+  std::deque<Event> admin_events;           // the last kAdminEvents
 
   static constexpr size_t kRecentDenials = 25;
   static constexpr size_t kAdminEvents = 50;
