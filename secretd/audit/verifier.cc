@@ -173,6 +173,7 @@ class Checker {
 
   bool Fail(uint64_t line, absl::string_view kind, std::string message) {
     r_.failure = VerifyFailure{line, std::string(kind), std::move(message)};
+    r_.unsigned_records = 0;  // meaningless once the chain is broken
     return false;
   }
 

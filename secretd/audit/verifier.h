@@ -74,6 +74,7 @@ struct FileVerification {
   uint64_t bytes = 0;        // bytes read
   uint64_t last_checkpoint_line = 0;  // 0 if none
   uint64_t unsigned_records = 0;      // records after the last checkpoint
+                                      // (0 when verification failed)
   std::string first_time;             // `time` of the first and last line read
   std::string last_time;
   std::string key_id;  // the key_id of the last valid checkpoint

@@ -148,6 +148,7 @@ TEST_F(VerifierTest, DeletedRecordIsMissingAtTheFollowingLine) {
             "line 5 has seq 6 where seq 5 was expected: 1 record (seq 5) is "
             "missing; it was deleted");
   EXPECT_EQ(r.lines, 4u);
+  EXPECT_EQ(r.unsigned_records, 0u);  // meaningless past a broken chain
 }
 
 TEST_F(VerifierTest, SeveralDeletedRecordsAreNamedAsARange) {

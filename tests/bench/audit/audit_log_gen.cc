@@ -6,11 +6,13 @@
 //   /usr/bin/time -v secretctl audit verify --audit-public-key
 //       /tmp/big/audit.pub /tmp/big/audit-host-a.jsonl
 //
-// Arguments: DIR (created if missing) and the size in MiB.
+// Arguments: DIR (created if missing), the size in MiB, and optionally the
+// replica id (default host-a; it also seeds the generator).
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include "absl/strings/escaping.h"
@@ -21,15 +23,17 @@
 
 int main(int argc, char** argv) {
   uint64_t mib = 0;
-  if (argc != 3 || !absl::SimpleAtoi(argv[2], &mib) || mib == 0) {
-    std::fprintf(stderr, "usage: audit_log_gen DIR MIB\n");
+  if (argc < 3 || argc > 4 || !absl::SimpleAtoi(argv[2], &mib) || mib == 0) {
+    std::fprintf(stderr, "usage: audit_log_gen DIR MIB [REPLICA]\n");
     return 2;
   }
   const std::string dir = argv[1];
   mkdir(dir.c_str(), 0700);
   secretd::audit::testing::TestSigner signer;
   secretd::audit::testing::GenerateLogOptions o;
-  o.path = dir + "/audit-host-a.jsonl";
+  o.replica = argc == 4 ? argv[3] : "host-a";
+  o.seed = static_cast<uint32_t>(std::hash<std::string>{}(o.replica));
+  o.path = dir + "/audit-" + o.replica + ".jsonl";
   o.target_bytes = mib << 20;
   auto g = secretd::audit::testing::GenerateLog(o, signer);
   if (!g.ok()) {
