@@ -23,11 +23,7 @@ using ::testing::Not;
 class AuditCommandsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto k = testing::WriteKnownLogs(
-        absl::StrCat(
-            getenv("TEST_TMPDIR"), "/cmd-",
-            ::testing::UnitTest::GetInstance()->current_test_info()->name()),
-        signer_);
+    auto k = testing::WriteKnownLogsForTest(signer_);
     ASSERT_TRUE(k.ok()) << k.status();
     logs_ = *k;
     program_.name = "secretctl";

@@ -39,11 +39,7 @@ TEST(GlobMatchTest, StarAndQuestionMarkMatchLikeShellPatterns) {
 class QueryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto k = testing::WriteKnownLogs(
-        absl::StrCat(
-            getenv("TEST_TMPDIR"), "/query-",
-            ::testing::UnitTest::GetInstance()->current_test_info()->name()),
-        signer_);
+    auto k = testing::WriteKnownLogsForTest(signer_);
     ASSERT_OK(k.status());
     logs_ = *k;
   }

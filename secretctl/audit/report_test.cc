@@ -33,11 +33,7 @@ size_t Count(absl::string_view haystack, absl::string_view needle) {
 class ReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto k = testing::WriteKnownLogs(
-        absl::StrCat(
-            getenv("TEST_TMPDIR"), "/report-",
-            ::testing::UnitTest::GetInstance()->current_test_info()->name()),
-        signer_);
+    auto k = testing::WriteKnownLogsForTest(signer_);
     ASSERT_OK(k.status());
     logs_ = *k;
     auto key = LoadAuditPublicKey(logs_.key_file);

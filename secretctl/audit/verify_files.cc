@@ -67,24 +67,10 @@ bool FilesVerification::ok() const {
   return problems.empty();
 }
 
-uint64_t FilesVerification::lines() const {
+uint64_t FilesVerification::Sum(
+    uint64_t secretd::audit::FileVerification::*member) const {
   uint64_t n = 0;
-  for (const auto& f : files) n += f.v.lines;
-  return n;
-}
-uint64_t FilesVerification::records() const {
-  uint64_t n = 0;
-  for (const auto& f : files) n += f.v.records;
-  return n;
-}
-uint64_t FilesVerification::unsigned_records() const {
-  uint64_t n = 0;
-  for (const auto& f : files) n += f.v.unsigned_records;
-  return n;
-}
-uint64_t FilesVerification::bytes() const {
-  uint64_t n = 0;
-  for (const auto& f : files) n += f.v.bytes;
+  for (const auto& f : files) n += f.v.*member;
   return n;
 }
 

@@ -53,12 +53,23 @@ struct FilesVerification {
   // Every file read and intact, no cross-file problem, and (with
   // require_signed) no unsigned records.
   bool ok() const;
-  uint64_t lines() const;
-  uint64_t records() const;
-  uint64_t unsigned_records() const;
-  uint64_t bytes() const;
+  uint64_t lines() const {
+    return Sum(&secretd::audit::FileVerification::lines);
+  }
+  uint64_t records() const {
+    return Sum(&secretd::audit::FileVerification::records);
+  }
+  uint64_t unsigned_records() const {
+    return Sum(&secretd::audit::FileVerification::unsigned_records);
+  }
+  uint64_t bytes() const {
+    return Sum(&secretd::audit::FileVerification::bytes);
+  }
   // "a.jsonl:57: edited record: ..." for the first problem; "" if ok().
   std::string FirstProblem() const;
+
+ private:
+  uint64_t Sum(uint64_t secretd::audit::FileVerification::*member) const;
 };
 
 struct VerifyFilesOptions {

@@ -23,11 +23,7 @@ using ::testing::HasSubstr;
 class VerifyFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto k = testing::WriteKnownLogs(
-        absl::StrCat(
-            getenv("TEST_TMPDIR"), "/verify-",
-            ::testing::UnitTest::GetInstance()->current_test_info()->name()),
-        signer_);
+    auto k = testing::WriteKnownLogsForTest(signer_);
     ASSERT_OK(k.status());
     logs_ = *k;
     auto key = LoadAuditPublicKey(logs_.key_file);

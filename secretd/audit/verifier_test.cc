@@ -26,6 +26,14 @@ namespace {
 using ::common::testing::StatusIs;
 using testing::TestSigner;
 
+// The line with its hash recomputed over its (edited) content.
+std::string Rehash(const std::string& line) {
+  auto f = SplitLine(line);
+  if (!f.ok()) return line;
+  return absl::StrCat(f->body_prefix, ",\"hash\":\"",
+                      HexSha256(BodyHash(f->body_prefix)), "\"}");
+}
+
 class VerifierTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -120,12 +128,8 @@ TEST_F(VerifierTest, EditedRecordIsAHashMismatchAtItsLine) {
 
 TEST_F(VerifierTest,
        EditedRecordWithRecomputedHashBreaksTheChainAtTheNextLine) {
-  std::string edited =
-      absl::StrReplaceAll(lines_[1], {{"\"allow\"", "\"deny\""}});
-  auto f = SplitLine(edited);
-  ASSERT_OK(f.status());
-  lines_[1] = absl::StrCat(f->body_prefix, ",\"hash\":\"",
-                           HexSha256(BodyHash(f->body_prefix)), "\"}");
+  lines_[1] =
+      Rehash(absl::StrReplaceAll(lines_[1], {{"\"allow\"", "\"deny\""}}));
   Write(lines_);
   FileVerification r = Verify();
   ASSERT_TRUE(r.failure.has_value());
@@ -211,11 +215,7 @@ TEST_F(VerifierTest, DuplicatedRecordIsReordered) {
 }
 
 TEST_F(VerifierTest, RecordFromAnotherReplicaIsForeign) {
-  lines_[4] = absl::StrReplaceAll(lines_[4], {{"host-a", "host-b"}});
-  auto f = SplitLine(lines_[4]);
-  ASSERT_OK(f.status());
-  lines_[4] = absl::StrCat(f->body_prefix, ",\"hash\":\"",
-                           HexSha256(BodyHash(f->body_prefix)), "\"}");
+  lines_[4] = Rehash(absl::StrReplaceAll(lines_[4], {{"host-a", "host-b"}}));
   Write(lines_);
   FileVerification r = Verify();
   ASSERT_TRUE(r.failure.has_value());
@@ -265,11 +265,9 @@ TEST_F(VerifierTest, ForgedCheckpointSignatureIsBadSignature) {
   auto f = SplitLine(lines_[3]);
   ASSERT_OK(f.status());
   std::string sig = *forger.Sign(CheckpointMessage("host-a", f->seq, f->prev));
-  std::string forged = absl::StrReplaceAll(
-      std::string(f->body_prefix),
-      {{j["signature"].get<std::string>(), absl::WebSafeBase64Escape(sig)}});
-  lines_[3] =
-      absl::StrCat(forged, ",\"hash\":\"", HexSha256(BodyHash(forged)), "\"}");
+  lines_[3] = Rehash(absl::StrReplaceAll(
+      lines_[3],
+      {{j["signature"].get<std::string>(), absl::WebSafeBase64Escape(sig)}}));
   lines_.resize(4);
   Write(lines_);
   FileVerification r = Verify();
@@ -282,12 +280,8 @@ TEST_F(VerifierTest, ForgedCheckpointSignatureIsBadSignature) {
 }
 
 TEST_F(VerifierTest, CheckpointClaimingMoreRecordsThanPrecedeItIsMalformed) {
-  auto f = SplitLine(lines_[3]);
-  ASSERT_OK(f.status());
-  std::string edited = absl::StrReplaceAll(
-      std::string(f->body_prefix), {{"\"records\":3", "\"records\":4"}});
-  lines_[3] =
-      absl::StrCat(edited, ",\"hash\":\"", HexSha256(BodyHash(edited)), "\"}");
+  lines_[3] = Rehash(
+      absl::StrReplaceAll(lines_[3], {{"\"records\":3", "\"records\":4"}}));
   lines_.resize(4);
   Write(lines_);
   FileVerification r = Verify();
@@ -302,12 +296,8 @@ TEST_F(VerifierTest, CheckpointClaimingMoreRecordsThanPrecedeItIsMalformed) {
 TEST_F(VerifierTest, FirstLineWithANonZeroPrevBreaksTheChain) {
   lines_.erase(lines_.begin());
   // Renumber the new first line to seq 1 and rehash it.
-  std::string line =
-      absl::StrReplaceAll(lines_[0], {{"{\"seq\":2,", "{\"seq\":1,"}});
-  auto f = SplitLine(line);
-  ASSERT_OK(f.status());
-  lines_[0] = absl::StrCat(f->body_prefix, ",\"hash\":\"",
-                           HexSha256(BodyHash(f->body_prefix)), "\"}");
+  lines_[0] =
+      Rehash(absl::StrReplaceAll(lines_[0], {{"{\"seq\":2,", "{\"seq\":1,"}}));
   Write(lines_);
   FileVerification r = Verify();
   ASSERT_TRUE(r.failure.has_value());

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/testing/fake_clock.h"
+#include "gtest/gtest.h"
 #include "secretd/audit/file_audit_writer.h"
 #include "secretd/audit/record.h"
 #include "secretd/audit/testing/log_generator.h"
@@ -117,6 +118,15 @@ absl::StatusOr<KnownLogs> WriteKnownLogs(
   std::ofstream(k.key_file)
       << absl::WebSafeBase64Escape(std::string(pk.begin(), pk.end())) << "\n";
   return k;
+}
+
+absl::StatusOr<KnownLogs> WriteKnownLogsForTest(
+    const secretd::audit::testing::TestSigner& signer) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return WriteKnownLogs(
+      absl::StrCat(getenv("TEST_TMPDIR"), "/", info->test_suite_name(), ".",
+                   info->name()),
+      signer);
 }
 
 std::vector<std::string> ReadLines(const std::string& path) {

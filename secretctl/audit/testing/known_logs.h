@@ -48,6 +48,10 @@ struct KnownLogs {
 absl::StatusOr<KnownLogs> WriteKnownLogs(
     const std::string& dir, const secretd::audit::testing::TestSigner& signer);
 
+// WriteKnownLogs into TEST_TMPDIR/<suite>.<test> of the running gtest.
+absl::StatusOr<KnownLogs> WriteKnownLogsForTest(
+    const secretd::audit::testing::TestSigner& signer);
+
 // The lines of a file, without "\n".
 std::vector<std::string> ReadLines(const std::string& path);
 // Writes `lines` joined by "\n" (and a final "\n" unless told otherwise).

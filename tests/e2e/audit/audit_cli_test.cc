@@ -30,11 +30,7 @@ using ::testing::Not;
 class AuditCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto k = WriteKnownLogs(
-        absl::StrCat(
-            getenv("TEST_TMPDIR"), "/cli-",
-            ::testing::UnitTest::GetInstance()->current_test_info()->name()),
-        signer_);
+    auto k = WriteKnownLogsForTest(signer_);
     ASSERT_TRUE(k.ok()) << k.status();
     logs_ = *k;
   }
