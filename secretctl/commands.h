@@ -14,6 +14,15 @@ namespace secretctl {
 // The global flags every command accepts (--data-dir).
 std::vector<common::cli::Flag> GlobalFlags();
 
+// policy validate|simulate (policy_commands.cc).
+std::vector<common::cli::Command> PolicyCommands();
+
+// attest keygen|issue|verify (attest_commands.h).
+std::vector<common::cli::Command> AttestCommands();
+
+// audit verify|query|report (audit_commands.h).
+std::vector<common::cli::Command> AuditCommands();
+
 }  // namespace secretctl
 
 #endif  // SECRETD_SECRETCTL_COMMANDS_H_

@@ -1,10 +1,10 @@
 // secretctl: the admin and auditor CLI of secretd (docs/DESIGN.md §8).
 #include <iostream>
+#include <utility>
 #include <vector>
 
 #include "common/cli.h"
 #include "common/process_hardening.h"
-#include "secretctl/audit_commands.h"
 #include "secretctl/commands.h"
 
 namespace secretctl {
@@ -31,7 +31,13 @@ int main(int argc, char** argv) {
       "audit log.";
   program.global_flags = secretctl::GlobalFlags();
   // Command groups are appended here as they are built.
-  for (auto& c : secretctl::AuditCommands()) {
+  for (common::cli::Command& c : secretctl::PolicyCommands()) {
+    program.commands.push_back(std::move(c));
+  }
+  for (common::cli::Command& c : secretctl::AttestCommands()) {
+    program.commands.push_back(std::move(c));
+  }
+  for (common::cli::Command& c : secretctl::AuditCommands()) {
     program.commands.push_back(std::move(c));
   }
   return common::cli::Run(program, argc, argv);

@@ -4,13 +4,9 @@
 //                                                     "/keys/audit.pub"));
 //   options.check_checkpoint = key.check;
 //
-// The file holds one line: the base64url (unpadded) of the 32-byte Ed25519
-// public key (DESIGN.md §8). A public key is not secret, so its file mode is
-// not checked.
-//
-// This is a thin adapter: base64url decoding and Ed25519 verification belong
-// to keys/ (keys::Base64UrlDecode, keys::Ed25519Verifier); it switches to
-// them when they are on main, behind the same interface.
+// The file is keys/audit.pub of DESIGN.md §8 (one line: base64url of the
+// 32-byte Ed25519 public key), read with keys::ReadPublicKeyFile; signatures
+// are checked with keys::Ed25519Verifier.
 #ifndef SECRETD_SECRETCTL_AUDIT_AUDIT_KEY_H_
 #define SECRETD_SECRETCTL_AUDIT_AUDIT_KEY_H_
 
@@ -29,11 +25,13 @@ struct AuditKey {
   secretd::audit::CheckpointCheck check;
 };
 
-// Reads the key file at `path`. kNotFound if it does not exist;
-// kInvalidArgument if it is not one line of base64url of 32 bytes, or not an
-// Ed25519 public key.
+// Reads the key file at `path`. The codes of keys::ReadPublicKeyFile:
+// kNotFound if it does not exist, kInvalidArgument if it is not one line of
+// base64url of 32 bytes (or not an Ed25519 point), kFailedPrecondition /
+// kPermissionDenied if it cannot be read. Messages start with "audit public
+// key".
 absl::StatusOr<AuditKey> LoadAuditPublicKey(const std::string& path);
-// The same, from the 32 raw key bytes.
+// The same, from the 32 raw key bytes. kInvalidArgument for a bad key.
 absl::StatusOr<AuditKey> AuditKeyFromBytes(absl::string_view public_key);
 
 }  // namespace secretctl

@@ -6,8 +6,8 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "keys/encoding.h"
 #include "secretd/audit/envelope.h"
 #include "secretd/audit/log_reader.h"
 #include "secretd/audit/record.h"
@@ -246,16 +246,16 @@ class Checker {
                                cp->records, " records since the last one, but ",
                                r_.unsigned_records, " precede it"));
     }
-    std::string sig;
-    if (!absl::WebSafeBase64Unescape(cp->signature, &sig) || sig.size() != 64) {
+    auto sig = keys::Base64UrlDecode(cp->signature);
+    if (!sig.ok() || sig->size() != 64) {
       return Fail(n, "malformed",
                   absl::StrCat("the checkpoint at line ", n,
                                " has a signature that is not 64 bytes of "
-                               "base64url"));
+                               "canonical base64url"));
     }
     if (options_.check_checkpoint) {
       absl::Status s = options_.check_checkpoint(
-          CheckpointMessage(env.replica, f.seq, f.prev), sig, cp->key_id);
+          CheckpointMessage(env.replica, f.seq, f.prev), *sig, cp->key_id);
       if (!s.ok() && s.code() == absl::StatusCode::kNotFound) {
         return Fail(n, "unknown_key",
                     absl::StrCat("the checkpoint at line ", n,

@@ -279,6 +279,26 @@ TEST_F(VerifierTest, ForgedCheckpointSignatureIsBadSignature) {
             "was forged, or lines 1 to 3 were rewritten after it was signed");
 }
 
+TEST_F(VerifierTest, NonCanonicalSignatureEncodingIsMalformed) {
+  // 64 bytes take 86 base64url characters; the last one carries 4 unused
+  // bits, which must be zero. Setting one gives another text for the same
+  // bytes, which a strict decoder refuses.
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(lines_[3]);
+  const std::string sig = j["signature"].get<std::string>();
+  static constexpr absl::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string odd = sig;
+  odd.back() = kAlphabet[kAlphabet.find(sig.back()) | 1];
+  lines_[3] = Rehash(absl::StrReplaceAll(lines_[3], {{sig, odd}}));
+  lines_.resize(4);
+  Write(lines_);
+  FileVerification r = Verify();
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_EQ(r.failure->line, 4u);
+  EXPECT_EQ(r.failure->kind, "malformed");
+  EXPECT_THAT(r.failure->message, ::testing::HasSubstr("canonical base64url"));
+}
+
 TEST_F(VerifierTest, CheckpointClaimingMoreRecordsThanPrecedeItIsMalformed) {
   lines_[3] = Rehash(
       absl::StrReplaceAll(lines_[3], {{"\"records\":3", "\"records\":4"}}));

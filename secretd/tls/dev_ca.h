@@ -40,8 +40,8 @@ absl::Status ValidateSan(absl::string_view san);
 // Makes a CA and a server certificate for `sans` (DefaultServerSans() when
 // empty), valid from `now` minus one hour (clock skew). kInvalidArgument for
 // a bad SAN; kInternal naming the OpenSSL call that failed.
-absl::StatusOr<DevTlsMaterial> MakeDevTlsMaterial(const std::vector<std::string>& sans,
-                                                  absl::Time now);
+absl::StatusOr<DevTlsMaterial> MakeDevTlsMaterial(
+    const std::vector<std::string>& sans, absl::Time now);
 
 }  // namespace secretd::tls
 

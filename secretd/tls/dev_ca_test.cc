@@ -56,8 +56,9 @@ TEST(DevCaTest, ServerCertificateChainsToTheCaForItsNames) {
 }
 
 TEST(DevCaTest, ExtraSansAreIncluded) {
-  ASSERT_OK_AND_ASSIGN(DevTlsMaterial m,
-                       MakeDevTlsMaterial({"secretd.internal", "10.1.2.3"}, absl::Now()));
+  ASSERT_OK_AND_ASSIGN(
+      DevTlsMaterial m,
+      MakeDevTlsMaterial({"secretd.internal", "10.1.2.3"}, absl::Now()));
   EXPECT_EQ(VerifyChain(m, "secretd.internal"), 0);
   EXPECT_EQ(VerifyChain(m, "localhost"), X509_V_ERR_HOSTNAME_MISMATCH);
 }
@@ -70,31 +71,39 @@ TEST(DevCaTest, CertificatesFromAnotherCaDoNotChain) {
 }
 
 TEST(DevCaTest, BadSansAreRefused) {
-  EXPECT_THAT(MakeDevTlsMaterial({"bad name"}, absl::Now()),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "--tls-san \"bad name\" is neither an IP address nor a DNS name"));
-  EXPECT_THAT(ValidateSan("a..b"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      MakeDevTlsMaterial({"bad name"}, absl::Now()),
+      StatusIs(
+          absl::StatusCode::kInvalidArgument,
+          "--tls-san \"bad name\" is neither an IP address nor a DNS name"));
+  EXPECT_THAT(ValidateSan("a..b"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_OK(ValidateSan("*.svc.cluster.local"));
   EXPECT_OK(ValidateSan("::1"));
 }
 
 TEST(DevCaTest, PrivateKeysArePkcs8Pem) {
   ASSERT_OK_AND_ASSIGN(DevTlsMaterial m, MakeDevTlsMaterial({}, absl::Now()));
-  EXPECT_THAT(m.server.private_key_pem, ::testing::StartsWith("-----BEGIN PRIVATE KEY-----"));
+  EXPECT_THAT(m.server.private_key_pem,
+              ::testing::StartsWith("-----BEGIN PRIVATE KEY-----"));
 }
 
 // A real TLS handshake over loopback: a gRPC server with the dev server
 // certificate, a client pinning the dev CA.
 TEST(DevCaTest, GrpcClientPinningTheCaTalksToTheServer) {
   ASSERT_OK_AND_ASSIGN(DevTlsMaterial m, MakeDevTlsMaterial({}, absl::Now()));
-  ASSERT_OK_AND_ASSIGN(DevTlsMaterial other, MakeDevTlsMaterial({}, absl::Now()));
+  ASSERT_OK_AND_ASSIGN(DevTlsMaterial other,
+                       MakeDevTlsMaterial({}, absl::Now()));
   grpc::SslServerCredentialsOptions opts;
-  opts.pem_key_cert_pairs.push_back({m.server.private_key_pem, m.server.certificate_pem});
+  opts.pem_key_cert_pairs.push_back(
+      {m.server.private_key_pem, m.server.certificate_pem});
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(opts), &port);
-  secretd::v1::Broker::Service broker;  // the health service needs one sync service
+  builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(opts),
+                           &port);
+  secretd::v1::Broker::Service
+      broker;  // the health service needs one sync service
   builder.RegisterService(&broker);
   auto server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
@@ -108,12 +117,14 @@ TEST(DevCaTest, GrpcClientPinningTheCaTalksToTheServer) {
                                              grpc::SslCredentials(copts), args);
     auto stub = grpc::health::v1::Health::NewStub(channel);
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(5));
     grpc::health::v1::HealthCheckResponse resp;
     return stub->Check(&ctx, {}, &resp);
   };
   EXPECT_TRUE(check(m.ca.certificate_pem).ok());
-  EXPECT_EQ(check(other.ca.certificate_pem).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(check(other.ca.certificate_pem).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
   server->Shutdown();
 }
 

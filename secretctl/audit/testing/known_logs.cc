@@ -4,11 +4,11 @@
 
 #include <fstream>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/testing/fake_clock.h"
 #include "gtest/gtest.h"
+#include "keys/key_files.h"
 #include "secretd/audit/file_audit_writer.h"
 #include "secretd/audit/record.h"
 #include "secretd/audit/testing/log_generator.h"
@@ -115,8 +115,8 @@ absl::StatusOr<KnownLogs> WriteKnownLogs(
                signer);
   if (!s.ok()) return s;
   const auto& pk = signer.public_key();
-  std::ofstream(k.key_file)
-      << absl::WebSafeBase64Escape(std::string(pk.begin(), pk.end())) << "\n";
+  s = keys::WritePublicKeyFile(k.key_file, std::string(pk.begin(), pk.end()));
+  if (!s.ok()) return s;
   return k;
 }
 

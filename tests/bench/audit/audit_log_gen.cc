@@ -11,13 +11,12 @@
 #include <sys/stat.h>
 
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <string>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "keys/key_files.h"
 #include "secretd/audit/testing/log_generator.h"
 #include "secretd/audit/testing/test_signer.h"
 
@@ -41,8 +40,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto& pk = signer.public_key();
-  std::ofstream(dir + "/audit.pub")
-      << absl::WebSafeBase64Escape(std::string(pk.begin(), pk.end())) << "\n";
+  if (absl::Status s = keys::WritePublicKeyFile(
+          dir + "/audit.pub", std::string(pk.begin(), pk.end()));
+      !s.ok()) {
+    std::fprintf(stderr, "audit_log_gen: %s\n", s.ToString().c_str());
+    return 1;
+  }
   std::printf("%s: %llu lines, %llu records, %llu checkpoints, %llu bytes\n",
               o.path.c_str(), static_cast<unsigned long long>(g->lines),
               static_cast<unsigned long long>(g->records),

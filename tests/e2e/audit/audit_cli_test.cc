@@ -7,22 +7,24 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/subprocess.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "keys/encoding.h"
 #include "nlohmann/json.hpp"
 #include "secretctl/audit/testing/known_logs.h"
 #include "secretd/audit/record.h"
 #include "secretd/audit/testing/test_signer.h"
-#include "tests/e2e/audit/subprocess.h"
 
 namespace secretctl::testing {
 namespace {
 
+using ::common::testing::ProcessResult;
+using ::common::testing::RunProcess;
 using ::secretd::audit::testing::TestSigner;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -36,7 +38,7 @@ class AuditCliTest : public ::testing::Test {
   }
 
   ProcessResult Secretctl(std::vector<std::string> args) {
-    args.insert(args.begin(), Runfile("secretctl/secretctl"));
+    args.insert(args.begin(), "secretctl/secretctl");
     return RunProcess(args);
   }
   ProcessResult Verify(std::vector<std::string> files) {
@@ -129,7 +131,7 @@ TEST_F(AuditCliTest, ForgedCheckpointIsRejected) {
   std::string sig =
       *forger.Sign(secretd::audit::CheckpointMessage("host-a", 4, f->prev));
   a[3] = Rehash(absl::StrReplaceAll(a[3], {{cp["signature"].get<std::string>(),
-                                            absl::WebSafeBase64Escape(sig)}}));
+                                            keys::Base64UrlEncode(sig)}}));
   a.resize(4);
   SetA(a);
   ProcessResult r = VerifyA();
@@ -155,7 +157,7 @@ TEST_F(AuditCliTest, LogRewrittenFromScratchFailsAtItsFirstCheckpoint) {
       std::string sig = *forger.Sign(
           secretd::audit::CheckpointMessage("host-a", i + 1, prev));
       body = absl::StrReplaceAll(body, {{cp["signature"].get<std::string>(),
-                                         absl::WebSafeBase64Escape(sig)}});
+                                         keys::Base64UrlEncode(sig)}});
     }
     a[i] = Rehash(body + ",\"hash\":\"" + std::string(64, '0') + "\"}");
     prev = secretd::audit::ComputeSha256(a[i]);
@@ -175,7 +177,7 @@ TEST_F(AuditCliTest, CheckpointOfAnotherKeyIsAnUnknownKey) {
   const auto& pk = other.public_key();
   const std::string other_key = logs_.dir + "/other.pub";
   WriteLines(other_key,
-             {absl::WebSafeBase64Escape(std::string(pk.begin(), pk.end()))});
+             {keys::Base64UrlEncode(std::string(pk.begin(), pk.end()))});
   ProcessResult r = Secretctl(
       {"audit", "verify", "--audit-public-key", other_key, logs_.host_b});
   EXPECT_EQ(r.exit_code, 1);

@@ -19,16 +19,18 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/testing/subprocess.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "secretctl/audit/testing/known_logs.h"
 #include "secretd/audit/testing/log_generator.h"
 #include "secretd/audit/testing/test_signer.h"
-#include "tests/e2e/audit/subprocess.h"
 
 namespace secretctl::testing {
 namespace {
 
+using ::common::testing::ProcessResult;
+using ::common::testing::RunProcess;
 using ::testing::HasSubstr;
 
 std::string ReadFile(const std::string& path) {
@@ -132,9 +134,10 @@ class AuditReportChromiumTest : public ::testing::Test {
         "--disable-dev-shm-usage",
         absl::StrCat("--user-data-dir=", tmp_, "/chromium-profile")};
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunProcess(argv, {{"HOME", tmp_},
-                             {"XDG_CONFIG_HOME", tmp_ + "/xdg-config"},
-                             {"XDG_CACHE_HOME", tmp_ + "/xdg-cache"}});
+    return RunProcess(
+        argv, "",
+        {"HOME=" + tmp_, "XDG_CONFIG_HOME=" + tmp_ + "/xdg-config",
+         "XDG_CACHE_HOME=" + tmp_ + "/xdg-cache"});
   }
 
   secretd::audit::testing::TestSigner signer_;
@@ -146,7 +149,7 @@ class AuditReportChromiumTest : public ::testing::Test {
 TEST_F(AuditReportChromiumTest, ReportRendersWithChartsAndAScreenshot) {
   const std::string html = tmp_ + "/report.html";
   ProcessResult report = RunProcess(
-      {Runfile("secretctl/secretctl"), "audit", "report", "--audit-public-key",
+      {"secretctl/secretctl", "audit", "report", "--audit-public-key",
        logs_.key_file, logs_.host_a, logs_.host_b, host_c_, "--html", html});
   ASSERT_EQ(report.exit_code, 0) << report.out << report.err;
   EXPECT_THAT(report.out, HasSubstr(absl::StrCat("wrote ", html)));
@@ -224,7 +227,7 @@ TEST_F(AuditReportChromiumTest, TamperedLogsRenderARedBanner) {
   WriteLines(logs_.host_a, a);
   const std::string html = tmp_ + "/tampered.html";
   ProcessResult report = RunProcess(
-      {Runfile("secretctl/secretctl"), "audit", "report", "--audit-public-key",
+      {"secretctl/secretctl", "audit", "report", "--audit-public-key",
        logs_.key_file, logs_.host_a, logs_.host_b, "--html", html});
   EXPECT_EQ(report.exit_code, 1);
   EXPECT_THAT(report.err, HasSubstr("the logs failed verification"));

@@ -1,0 +1,111 @@
+#include "keys/encoding.h"
+
+#include <string>
+
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace keys {
+namespace {
+
+using ::common::testing::IsOkAndHolds;
+using ::common::testing::StatusIs;
+
+// RFC 4648 §10 test vectors, in the URL-safe alphabet without padding.
+TEST(Base64UrlTest, EncodesRfc4648Vectors) {
+  EXPECT_EQ(Base64UrlEncode(""), "");
+  EXPECT_EQ(Base64UrlEncode("f"), "Zg");
+  EXPECT_EQ(Base64UrlEncode("fo"), "Zm8");
+  EXPECT_EQ(Base64UrlEncode("foo"), "Zm9v");
+  EXPECT_EQ(Base64UrlEncode("foob"), "Zm9vYg");
+  EXPECT_EQ(Base64UrlEncode("fooba"), "Zm9vYmE");
+  EXPECT_EQ(Base64UrlEncode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(Base64UrlEncode("\xfb\xff"), "-_8");
+}
+
+TEST(Base64UrlTest, DecodesCanonicalInput) {
+  EXPECT_THAT(Base64UrlDecode(""), IsOkAndHolds(""));
+  EXPECT_THAT(Base64UrlDecode("Zm9vYg"), IsOkAndHolds("foob"));
+  EXPECT_THAT(Base64UrlDecode("-_8"), IsOkAndHolds("\xfb\xff"));
+}
+
+TEST(Base64UrlTest, RejectsEverythingNonCanonical) {
+  for (const char* bad : {
+           "Zm9vYg==",  // padding
+           "Zm9vYg=",   // partial padding
+           "Zm9v Yg",   // whitespace
+           "Zm9vYg\n",  // trailing newline
+           "Zm9+Yg",    // standard alphabet
+           "Zm9/Yg",    // standard alphabet
+           "Zh",        // non-zero unused bits ("f" is "Zg")
+           "Zm9",       // non-zero unused bits ("fo" is "Zm8")
+           "Z",         // impossible length
+           "Zm9vY",     // impossible length
+       }) {
+    EXPECT_THAT(Base64UrlDecode(bad),
+                StatusIs(absl::StatusCode::kInvalidArgument))
+        << bad;
+  }
+  EXPECT_THAT(Base64UrlDecode(absl::string_view("Zm9v\0Yg", 7)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// libsodium 1.0.18 alone accepts these (found by jws_fuzzer).
+TEST(Base64UrlTest, RejectsBytesAbove0x7f) {
+  for (int c = 0x80; c <= 0xff; ++c) {
+    std::string text = "QUJ";
+    text.push_back(static_cast<char>(c));
+    EXPECT_THAT(Base64UrlDecode(text),
+                StatusIs(absl::StatusCode::kInvalidArgument))
+        << c;
+    EXPECT_THAT(Base64UrlDecodeSecret(text),
+                StatusIs(absl::StatusCode::kInvalidArgument))
+        << c;
+  }
+}
+
+TEST(Base64UrlTest, SecretRoundTrip) {
+  auto secret = Base64UrlDecodeSecret("Zm9vYmFy");
+  ASSERT_TRUE(secret.ok());
+  EXPECT_EQ(secret->AsStringView(InsecureSecretAccess::Get()), "foobar");
+  EXPECT_EQ(Base64UrlEncodeSecret(*secret, InsecureSecretAccess::Get()),
+            "Zm9vYmFy");
+  EXPECT_THAT(Base64UrlDecodeSecret("Zm9vYmF="),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(HexTest, RoundTrips) {
+  EXPECT_EQ(HexEncode(absl::string_view("\x00\xff\x10", 3)), "00ff10");
+  EXPECT_THAT(HexDecode("00ff10"),
+              IsOkAndHolds(std::string("\x00\xff\x10", 3)));
+  EXPECT_THAT(HexDecode("00FF10"),
+              IsOkAndHolds(std::string("\x00\xff\x10", 3)));
+  EXPECT_THAT(HexDecode("0"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(HexDecode("0g"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(HexDecode("00 1"), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// FIPS 180-2 appendix B.1 and the empty string.
+TEST(Sha256Test, MatchesKnownDigests) {
+  EXPECT_EQ(Sha256Hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256("abc").size(), 32u);
+}
+
+TEST(Sha256Test, HasherMatchesOneShot) {
+  Sha256Hasher h;
+  h.Update("a");
+  h.Update("");
+  h.Update("bc");
+  EXPECT_EQ(HexEncode(h.Finish()), Sha256Hex("abc"));
+}
+
+TEST(PublicKeyIdTest, IsTheFirstSixteenHexDigitsOfTheDigest) {
+  EXPECT_EQ(PublicKeyId("abc"), "ba7816bf8f01cfea");
+}
+
+}  // namespace
+}  // namespace keys

@@ -1,0 +1,100 @@
+// The compiled form of policy statements and the evaluation of one statement
+// against a request. Compiling is also the semantic validation of a parsed
+// policy (ParsePolicy runs it for its errors), so the rules live in one place.
+//
+// Internal to policy/: PolicySet and ParsePolicy are the public faces.
+// Compiled statements are immutable and safe to share between threads; they
+// point into the Policy they were compiled from, which must outlive them.
+#ifndef SECRETD_POLICY_INTERNAL_COMPILER_H_
+#define SECRETD_POLICY_INTERNAL_COMPILER_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/string_view.h"
+#include "policy/context.h"
+#include "policy/internal/pattern.h"
+#include "policy/internal/values.h"
+#include "policy/model.h"
+
+namespace policy::internal {
+
+// At most this many distinct variables in one condition or one Resource list.
+inline constexpr int kMaxVariables = 16;
+
+struct CompiledCondition {
+  const Condition* source = nullptr;
+  Operator op = Operator::kStringEquals;
+  OperatorFamily family = OperatorFamily::kString;
+  SetQualifier qualifier = SetQualifier::kNone;
+  bool if_exists = false;
+  bool negated = false;
+  std::string key_lower;
+  uint64_t hash = 0;
+  std::vector<VariableRef> variables;
+  std::vector<Pattern> strings;  // kString; kBool values (may hold variables)
+  std::vector<int8_t> bools;     // kBool (-1: has variables), kNull
+  std::vector<Decimal> numbers;  // kNumeric
+  std::vector<Instant> dates;    // kDate
+  std::vector<IpRange> ips;      // kIp
+};
+
+struct CompiledStatement {
+  const Policy* policy = nullptr;
+  size_t index = 0;
+  const Statement* source = nullptr;
+  Effect effect = Effect::kAllow;
+  bool not_action = false;
+  std::vector<Pattern> actions;
+  bool has_resource = false;
+  bool not_resource = false;
+  std::vector<Pattern> resources;
+  std::vector<VariableRef> resource_variables;
+  bool has_principal = false;
+  bool any_attestor = false;
+  std::vector<std::string> attestors;
+  std::vector<CompiledCondition> conditions;
+};
+
+// Validates and compiles every statement of `policy` under the rules of
+// `kind`. Appends one error per problem (with its JSON path) to `*errors`;
+// the result is complete only when no error was added. `check_structure`
+// also checks what the JSON reader checks already (a statement has actions),
+// for policies built by hand. Statements flagged in `skip` are left out of
+// the checks (the JSON reader reported them already).
+std::vector<CompiledStatement> CompilePolicy(
+    const Policy& policy, PolicyKind kind, std::vector<ValidationError>* errors,
+    bool check_structure = true, const std::vector<bool>* skip = nullptr);
+
+// Whether the statement applies to the request: action, principal, resource
+// and every condition match. Never allocates.
+bool StatementApplies(const CompiledStatement& s, const Request& request);
+
+// Why a statement did or did not apply, for explanations and for the missing
+// context keys of an implicit deny.
+struct StatementTrace {
+  enum class Result {
+    kApplies,
+    kActionDoesNotMatch,
+    kPrincipalDoesNotMatch,
+    kResourceDoesNotMatch,
+    kVariableHasNoValue,  // in Resource or a condition
+    kConditionFailed,
+  };
+  Result result = Result::kApplies;
+  int failed_condition = -1;  // the first failing condition, if any
+  bool failed_for_missing_key =
+      false;  // that condition failed for lack of a key
+  // Keys whose absence made the statement fail (condition keys and variable
+  // keys), when absence was the only reason; otherwise empty.
+  absl::InlinedVector<absl::string_view, 4> missing_keys;
+  absl::string_view unresolved_variable;  // key of a variable with no value
+};
+StatementTrace TraceStatement(const CompiledStatement& s,
+                              const Request& request);
+
+}  // namespace policy::internal
+
+#endif  // SECRETD_POLICY_INTERNAL_COMPILER_H_

@@ -1,0 +1,239 @@
+// Runs the real secretctl binary: attest keygen, issue and verify.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/testing/subprocess.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "keys/encoding.h"
+#include "keys/jwk.h"
+#include "keys/x25519.h"
+#include "nlohmann/json.hpp"
+
+namespace secretctl {
+namespace {
+
+using ::common::testing::ProcessResult;
+using ::common::testing::RunProcess;
+using ::testing::HasSubstr;
+
+class AttestCommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    std::string name =
+        ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '_');
+    dir_ = absl::StrCat(tmp ? tmp : "/tmp", "/", name);
+    mkdir(dir_.c_str(), 0700);
+    cnf_ = keys::Base64UrlEncode(keys::X25519KeyPair::Generate().public_key());
+  }
+
+  ProcessResult Secretctl(std::vector<std::string> args,
+                          const std::string& stdin_data = "") {
+    args.insert(args.begin(), "secretctl/secretctl");
+    return RunProcess(args, stdin_data);
+  }
+
+  std::string Path(const std::string& name) { return dir_ + "/" + name; }
+
+  void Keygen(const std::string& alg, const std::string& kid,
+              const std::string& name) {
+    ProcessResult r = Secretctl({"attest", "keygen", "--alg", alg, "--kid", kid,
+                                 "--private-out", Path(name + ".key"),
+                                 "--jwks-out", Path(name + ".jwks")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  std::string Issue(const std::string& name,
+                    std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"attest",       "issue",
+                                     "--key",        Path(name + ".key"),
+                                     "--issuer",     "attest.test",
+                                     "--subject",    "i-42",
+                                     "--audience",   "secretd.test",
+                                     "--nonce",      "n-1",
+                                     "--cnf-x25519", cnf_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ProcessResult r = Secretctl(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return std::string(absl::StripSuffix(r.out, "\n"));
+  }
+
+  std::string dir_;
+  std::string cnf_;
+};
+
+TEST_F(AttestCommandsTest, KeygenWritesAPrivateKeyAndAJwks) {
+  Keygen("EdDSA", "boot-1", "p");
+  struct stat st;
+  ASSERT_EQ(stat(Path("p.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::ifstream in(Path("p.jwks"));
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  auto jwks = keys::Jwks::Parse(text);
+  ASSERT_TRUE(jwks.ok()) << jwks.status();
+  ASSERT_NE(jwks->Find("boot-1"), nullptr);
+  EXPECT_EQ(jwks->Find("boot-1")->type(), keys::JwkKeyType::kEd25519);
+}
+
+TEST_F(AttestCommandsTest, KeygenNeverOverwritesAKey) {
+  Keygen("EdDSA", "boot-1", "p");
+  ProcessResult r = Secretctl({"attest", "keygen", "--alg", "EdDSA", "--kid",
+                               "x", "--private-out", Path("p.key"),
+                               "--jwks-out", Path("other.jwks")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("refusing to overwrite"));
+}
+
+TEST_F(AttestCommandsTest, KeygenRejectsUnknownAlgorithm) {
+  ProcessResult r =
+      Secretctl({"attest", "keygen", "--alg", "HS256", "--kid", "x",
+                 "--private-out", Path("x.key"), "--jwks-out", Path("x.jwks")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--alg must be EdDSA, ES256 or RS256"));
+}
+
+class AttestRoundTripTest : public AttestCommandsTest,
+                            public ::testing::WithParamInterface<std::string> {
+};
+
+TEST_P(AttestRoundTripTest, IssuedTokenVerifies) {
+  Keygen(GetParam(), "k-" + GetParam(), "p");
+  const std::string token =
+      Issue("p", {"--claims", R"({"tags":{"env":"prod"}})"});
+  ProcessResult r = Secretctl({"attest", "verify", "--jwks", Path("p.jwks"),
+                               "--audience", "secretd.test", token});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json claims = nlohmann::json::parse(r.out);
+  EXPECT_EQ(claims["iss"], "attest.test");
+  EXPECT_EQ(claims["sub"], "i-42");
+  EXPECT_EQ(claims["aud"], "secretd.test");
+  EXPECT_EQ(claims["nonce"], "n-1");
+  EXPECT_EQ(claims["cnf"]["jwk"]["x"], cnf_);
+  EXPECT_EQ(claims["tags"]["env"], "prod");
+  EXPECT_EQ(claims["exp"].get<int64_t>() - claims["iat"].get<int64_t>(), 300);
+  EXPECT_THAT(r.err, HasSubstr("not checked: issuer trust"));
+  EXPECT_THAT(r.err, HasSubstr("nonce"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("audience (no --audience)")));
+}
+
+INSTANTIATE_TEST_SUITE_P(Algorithms, AttestRoundTripTest,
+                         ::testing::Values("EdDSA", "ES256", "RS256"));
+
+TEST_F(AttestCommandsTest, VerifyWithoutAudienceSaysItSkippedIt) {
+  Keygen("EdDSA", "k", "p");
+  ProcessResult r =
+      Secretctl({"attest", "verify", "--jwks", Path("p.jwks"), Issue("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("audience (no --audience)"));
+}
+
+TEST_F(AttestCommandsTest, WrongAudienceFailsWithItsReason) {
+  Keygen("EdDSA", "k", "p");
+  ProcessResult r = Secretctl({"attest", "verify", "--jwks", Path("p.jwks"),
+                               "--audience", "other", Issue("p")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("token rejected: audience check failed"));
+  EXPECT_THAT(r.err, HasSubstr("reason: wrong_audience"));
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(AttestCommandsTest, AtInTheFutureMakesTheTokenExpired) {
+  Keygen("EdDSA", "k", "p");
+  const std::string token = Issue("p", {"--ttl", "60"});
+  ProcessResult r = Secretctl({"attest", "verify", "--jwks", Path("p.jwks"),
+                               "--at", "2100-01-01T00:00:00Z", token});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("reason: expired"));
+  // The signature alone still checks.
+  r = Secretctl({"attest", "verify", "--jwks", Path("p.jwks"), "--at",
+                 "2100-01-01T00:00:00Z", "--signature-only", token});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("claims (--signature-only)"));
+}
+
+TEST_F(AttestCommandsTest, ClaimsCanOverrideForNegativeTests) {
+  Keygen("EdDSA", "k", "p");
+  ProcessResult r = Secretctl({"attest", "verify", "--jwks", Path("p.jwks"),
+                               Issue("p", {"--claims", R"({"cnf":"none"})"})});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("reason: cnf_invalid"));
+}
+
+TEST_F(AttestCommandsTest, TokenFromAnotherKeyIsUnknownKid) {
+  Keygen("EdDSA", "k1", "a");
+  Keygen("EdDSA", "k2", "b");
+  ProcessResult r =
+      Secretctl({"attest", "verify", "--jwks", Path("a.jwks"), Issue("b")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("kid \"k2\" is not in the JWKS"));
+  EXPECT_THAT(r.err, HasSubstr("reason: unknown_kid"));
+}
+
+TEST_F(AttestCommandsTest, TokenFromStdin) {
+  Keygen("ES256", "k", "p");
+  ProcessResult r = Secretctl(
+      {"attest", "verify", "--jwks", Path("p.jwks"), "-"}, Issue("p") + "\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(AttestCommandsTest, GarbageTokenIsMalformed) {
+  Keygen("EdDSA", "k", "p");
+  ProcessResult r =
+      Secretctl({"attest", "verify", "--jwks", Path("p.jwks"), "not.a.token"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("reason: malformed"));
+}
+
+TEST_F(AttestCommandsTest, BadFlagValuesAreUsageErrors) {
+  Keygen("EdDSA", "k", "p");
+  ProcessResult r =
+      Secretctl({"attest", "issue", "--key", Path("p.key"), "--issuer", "i",
+                 "--subject", "s", "--audience", "a", "--nonce", "n",
+                 "--cnf-x25519", keys::Base64UrlEncode(std::string(32, '\0'))});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("small order"));
+  r = Secretctl({"attest", "verify", "--jwks", Path("p.jwks"), "--at",
+                 "yesterday", "x.y.z"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--at must be an RFC 3339 time"));
+  r = Secretctl({"attest", "issue", "--key", Path("p.key")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("missing required flag"));
+}
+
+TEST_F(AttestCommandsTest, OpenKeyFileIsRefused) {
+  Keygen("EdDSA", "k", "p");
+  chmod(Path("p.key").c_str(), 0644);
+  ProcessResult r = Secretctl({"attest", "issue", "--key", Path("p.key"),
+                               "--issuer", "i", "--subject", "s", "--audience",
+                               "a", "--nonce", "n", "--cnf-x25519", cnf_});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("chmod 600"));
+}
+
+TEST_F(AttestCommandsTest, MissingJwksFileIsRefused) {
+  ProcessResult r =
+      Secretctl({"attest", "verify", "--jwks", Path("none.jwks"), "a.b.c"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("cannot read JWKS file"));
+}
+
+TEST_F(AttestCommandsTest, HelpListsTheAttestCommands) {
+  ProcessResult r = Secretctl({"attest", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("attest keygen"));
+  EXPECT_THAT(r.out, HasSubstr("attest issue"));
+  EXPECT_THAT(r.out, HasSubstr("attest verify TOKEN"));
+}
+
+}  // namespace
+}  // namespace secretctl

@@ -1,0 +1,205 @@
+#include "secretctl/policy_commands.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "policy/context.h"
+#include "policy/policy.h"
+#include "policy/policy_set.h"
+
+namespace secretctl {
+namespace {
+
+using common::cli::Invocation;
+
+// Reads a policy file. A file over the size limit is not read: the result
+// is then the parser's error for it, as a ValidationError.
+struct PolicyFile {
+  std::string text;
+  std::optional<policy::ValidationError> too_large;
+};
+
+absl::StatusOr<PolicyFile> ReadPolicyFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read \"", path, "\": ", std::strerror(errno)));
+  }
+  PolicyFile file;
+  file.text.resize(policy::kMaxPolicyBytes + 1);
+  in.read(&file.text[0], static_cast<std::streamsize>(file.text.size()));
+  if (in.bad()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read \"", path, "\": read error"));
+  }
+  file.text.resize(static_cast<size_t>(in.gcount()));
+  if (file.text.size() > policy::kMaxPolicyBytes) {
+    in.clear();
+    in.seekg(0, std::ios::end);
+    file.too_large = policy::CheckPolicySize(static_cast<size_t>(in.tellg()));
+  }
+  return file;
+}
+
+// Reads and validates one file; prints its errors and returns nullopt if it
+// is not a valid policy.
+std::optional<policy::ParseResult> LoadPolicy(const Invocation& inv,
+                                              const std::string& path) {
+  absl::StatusOr<PolicyFile> file = ReadPolicyFile(path);
+  if (!file.ok()) {
+    inv.err() << inv.command_line_name() << ": " << file.status().message()
+              << "\n";
+    return std::nullopt;
+  }
+  if (file->too_large.has_value()) {
+    inv.err() << policy::FormatErrors(path, {*file->too_large}) << "\n";
+    return std::nullopt;
+  }
+  policy::ParseResult r = policy::ValidatePolicyDocument(path, file->text);
+  if (!r.errors.empty()) {
+    inv.err() << policy::FormatErrors(path, r.errors) << "\n";
+    return std::nullopt;
+  }
+  return r;
+}
+
+const char* KindWords(policy::PolicyKind kind) {
+  switch (kind) {
+    case policy::PolicyKind::kTrust:
+      return "trust";
+    case policy::PolicyKind::kPermission:
+      return "permission";
+    case policy::PolicyKind::kAny:
+      break;
+  }
+  return "";
+}
+
+int Validate(const Invocation& inv) {
+  bool all_valid = true;
+  for (const std::string& file : inv.args()) {
+    std::optional<policy::ParseResult> r = LoadPolicy(inv, file);
+    if (!r.has_value()) {
+      all_valid = false;
+      continue;
+    }
+    const size_t n = r->policy->statements.size();
+    inv.out() << file << ": valid " << KindWords(r->kind) << " policy, " << n
+              << (n == 1 ? " statement" : " statements") << "\n";
+  }
+  return all_valid ? common::cli::kExitOk : common::cli::kExitRefused;
+}
+
+// Prints `message` as bad input and returns 2 (no --help pointer: the flags
+// were fine, their contents were not).
+int BadInput(const Invocation& inv, absl::string_view message) {
+  inv.err() << inv.command_line_name() << ": " << message << "\n";
+  return common::cli::kExitUsage;
+}
+
+int Simulate(const Invocation& inv) {
+  const std::string format = inv.Get("format", "json");
+  if (format != "json" && format != "text") {
+    return inv.UsageError(
+        absl::StrCat("--format must be json or text, got \"", format, "\""));
+  }
+  std::vector<policy::Policy> policies;
+  bool bad = false;
+  for (const std::string& file : inv.GetAll("policy")) {
+    std::optional<policy::ParseResult> r = LoadPolicy(inv, file);
+    if (!r.has_value()) {
+      bad = true;
+      continue;
+    }
+    policies.push_back(*std::move(r->policy));
+  }
+  policy::Context context;
+  if (inv.Has("context")) {
+    absl::StatusOr<policy::Context> c =
+        policy::Context::FromJsonText(inv.Get("context"));
+    if (!c.ok()) {
+      BadInput(inv, absl::StrCat("--context: ", c.status().message()));
+      bad = true;
+    } else {
+      context = *std::move(c);
+    }
+  }
+  if (bad) return common::cli::kExitUsage;
+  absl::StatusOr<std::shared_ptr<const policy::PolicySet>> set =
+      policy::PolicySet::Compile(std::move(policies));
+  if (!set.ok()) return BadInput(inv, set.status().message());
+
+  // The verified issuer, which Principal matches, comes from the context.
+  std::string issuer;
+  if (const policy::Context::Entry* e = context.Find(policy::kIssuerKey);
+      e != nullptr && e->values.size() == 1) {
+    issuer = e->values[0].text;
+  }
+  const std::string action = inv.Get("action");
+  const std::string resource = inv.Get("resource");
+  const policy::Request request{action, resource, issuer, &context};
+  if (format == "text") {
+    inv.out() << (*set)->Explain(request);
+  } else {
+    inv.out() << policy::DecisionToJson((*set)->Evaluate(request)).dump()
+              << "\n";
+  }
+  return common::cli::kExitOk;
+}
+
+}  // namespace
+
+std::vector<common::cli::Command> PolicyCommands() {
+  std::vector<common::cli::Command> commands;
+  commands.push_back(
+      {{"policy", "validate"},
+       "FILE...",
+       "check policy documents without a broker",
+       "Checks each FILE with the broker's own parser and prints every error "
+       "of every file to stderr, one per line, as\n"
+       "  policy \"FILE\": <JSON path>: <what is wrong>; <what to do>\n"
+       "A file whose statements name a Principal is checked as a trust "
+       "policy, any other as a permission policy (docs/policy.md). Valid "
+       "files are listed on stdout. Exit 0 if every file is valid, 1 if not.",
+       {},
+       1,
+       -1,
+       Validate});
+  commands.push_back(
+      {{"policy", "simulate"},
+       "",
+       "decide a request against policy documents without a broker",
+       "Evaluates ACTION on RESOURCE against the policies as the broker "
+       "would, with the request context given as a JSON object of context "
+       "key to a string, number, boolean or an array of those, e.g.\n"
+       "  --context '{\"claim:sub\": \"i-0abc\", \"secretd:SourceIp\": "
+       "\"203.0.113.7\"}'\n"
+       "The secretd:Issuer key also serves as the verified issuer that a "
+       "trust policy's Principal matches.\n"
+       "json prints {\"decision\": \"allow\"|\"explicit_deny\"|"
+       "\"implicit_deny\", \"statement\": {\"policy\", \"sid\"} or null, "
+       "\"missing_context_keys\": [...]} (a statement without a Sid is "
+       "{\"policy\", \"sid\": null, \"index\"}); text explains the decision "
+       "statement by statement. Exit 0 for any decision, 2 for bad input.",
+       {{"policy", "FILE", "a policy document", /*repeated=*/true,
+         /*required=*/true},
+        {"action", "A", "the action, e.g. secrets:Get", false, true},
+        {"resource", "R", "the resource, e.g. secret/app/db/password", false,
+         true},
+        {"context", "JSON", "the request context (default {})"},
+        {"format", "json|text", "output format (default json)"}},
+       0,
+       0,
+       Simulate});
+  return commands;
+}
+
+}  // namespace secretctl
