@@ -20,6 +20,9 @@ std::vector<common::cli::Command> PolicyCommands();
 // attest keygen|issue|verify (attest_commands.h).
 std::vector<common::cli::Command> AttestCommands();
 
+// audit verify|query|report (audit_commands.h).
+std::vector<common::cli::Command> AuditCommands();
+
 }  // namespace secretctl
 
 #endif  // SECRETD_SECRETCTL_COMMANDS_H_
