@@ -642,6 +642,11 @@ TEST_F(BrokerProcessTest, AuditLogVerifiesAndHoldsNoSecretValueOrToken) {
   EXPECT_EQ(env_->server->WaitExit(), 0);
 
   EXPECT_OK(VerifyAuditLog(*env_->dir, env_->AuditPath()));
+  // And the auditors' tool accepts it, every record signed.
+  common::testing::ProcessResult verify = common::testing::RunProcess(
+      {kSecretctlBinary, "--data-dir", env_->dir->root(), "audit", "verify",
+       "--require-signed", env_->AuditPath()});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
   std::vector<Json> log = ReadAuditLog(env_->AuditPath());
   EXPECT_EQ(CountProvisionRecords(log), 6u);
   ASSERT_FALSE(log.empty());

@@ -197,6 +197,10 @@ TEST_F(InvokeE2eTest, ConcurrentInvocationsTakeTurnsOnOneAuditFile) {
   std::vector<Json> log = ReadAuditLog(path);
   EXPECT_EQ(CountProvisionRecords(log), static_cast<size_t>(kRuns));
   EXPECT_OK(VerifyAuditLog(*dir_, path));
+  ProcessResult verify =
+      RunProcess({kSecretctlBinary, "--data-dir", dir_->root(), "audit",
+                  "verify", "--require-signed", path});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
 TEST_F(InvokeE2eTest, AudienceIsRequired) {
