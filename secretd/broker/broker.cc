@@ -75,25 +75,6 @@ Json RefJson(absl::string_view name, std::optional<int64_t> version) {
   return r;
 }
 
-absl::string_view StatusName(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kOk:
-      return "OK";
-    case absl::StatusCode::kInvalidArgument:
-      return "INVALID_ARGUMENT";
-    case absl::StatusCode::kUnauthenticated:
-      return "UNAUTHENTICATED";
-    case absl::StatusCode::kPermissionDenied:
-      return "PERMISSION_DENIED";
-    case absl::StatusCode::kResourceExhausted:
-      return "RESOURCE_EXHAUSTED";
-    case absl::StatusCode::kUnavailable:
-      return "UNAVAILABLE";
-    default:
-      return "INTERNAL";
-  }
-}
-
 }  // namespace
 
 absl::Status ValidateBrokerOptions(const BrokerOptions& options) {
@@ -568,7 +549,7 @@ ProvisionOutcome Broker::Finish(Attempt& a,
   Json& f = record.fields;
   f["decision"] = a.decision;
   f["reason"] = a.reason;
-  f["status"] = std::string(StatusName(a.code));
+  f["status"] = absl::StatusCodeToString(a.code);
   f["message"] = a.audit_message;
   f["subject"] = a.subject;
   f["issuer"] = a.issuer;
@@ -610,7 +591,7 @@ ProvisionOutcome Broker::Finish(Attempt& a,
   common::log::Info("provision", {{"request_id", a.request_id},
                                   {"decision", a.decision},
                                   {"reason", a.reason},
-                                  {"status", StatusName(a.code)},
+                                  {"status", absl::StatusCodeToString(a.code)},
                                   {"role", a.role},
                                   {"subject", a.subject},
                                   {"issuer", a.issuer},

@@ -4,47 +4,6 @@
 
 namespace secretd {
 
-absl::string_view StatusCodeName(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kOk:
-      return "OK";
-    case absl::StatusCode::kCancelled:
-      return "CANCELLED";
-    case absl::StatusCode::kUnknown:
-      return "UNKNOWN";
-    case absl::StatusCode::kInvalidArgument:
-      return "INVALID_ARGUMENT";
-    case absl::StatusCode::kDeadlineExceeded:
-      return "DEADLINE_EXCEEDED";
-    case absl::StatusCode::kNotFound:
-      return "NOT_FOUND";
-    case absl::StatusCode::kAlreadyExists:
-      return "ALREADY_EXISTS";
-    case absl::StatusCode::kPermissionDenied:
-      return "PERMISSION_DENIED";
-    case absl::StatusCode::kResourceExhausted:
-      return "RESOURCE_EXHAUSTED";
-    case absl::StatusCode::kFailedPrecondition:
-      return "FAILED_PRECONDITION";
-    case absl::StatusCode::kAborted:
-      return "ABORTED";
-    case absl::StatusCode::kOutOfRange:
-      return "OUT_OF_RANGE";
-    case absl::StatusCode::kUnimplemented:
-      return "UNIMPLEMENTED";
-    case absl::StatusCode::kInternal:
-      return "INTERNAL";
-    case absl::StatusCode::kUnavailable:
-      return "UNAVAILABLE";
-    case absl::StatusCode::kDataLoss:
-      return "DATA_LOSS";
-    case absl::StatusCode::kUnauthenticated:
-      return "UNAUTHENTICATED";
-    default:
-      return "UNKNOWN";
-  }
-}
-
 BrokerMetrics::BrokerMetrics(metrics::Registry& registry)
     : decisions_(registry.AddCounterFamily(
           "secretd_provision_decisions_total",
@@ -68,7 +27,7 @@ BrokerMetrics::BrokerMetrics(metrics::Registry& registry)
     for (int c = 0; c < kCodes; ++c) {
       requests_[m][c] = &requests.WithLabels(
           {methods[m],
-           std::string(StatusCodeName(static_cast<absl::StatusCode>(c)))});
+           absl::StatusCodeToString(static_cast<absl::StatusCode>(c))});
     }
     latency_[m] = &latency.WithLabels({methods[m]});
   }

@@ -55,9 +55,6 @@ class BrokerMetrics {
   metrics::Counter* audit_failures_;
 };
 
-// The gRPC name of a status code: "OK", "PERMISSION_DENIED", ...
-absl::string_view StatusCodeName(absl::StatusCode code);
-
 }  // namespace secretd
 
 #endif  // SECRETD_SECRETD_SERVER_BROKER_METRICS_H_

@@ -20,7 +20,6 @@
 #include "secretd/broker/state_cache.h"
 #include "secretd/datadir/data_dir.h"
 #include "secretd/keyring/keyring.h"
-#include "secretd/server/broker_metrics.h"
 #include "secretd/server/runtime.h"
 #include "secretd/server/store_url.h"
 
@@ -30,7 +29,7 @@ namespace {
 InvokeResult Error(const absl::Status& status,
                    absl::string_view request_id = "") {
   nlohmann::ordered_json out;
-  out["code"] = std::string(StatusCodeName(status.code()));
+  out["code"] = absl::StatusCodeToString(status.code());
   out["message"] = std::string(status.message());
   if (!request_id.empty()) out["request_id"] = std::string(request_id);
   return InvokeResult{1, out.dump() + "\n"};
