@@ -108,8 +108,8 @@ struct Fixture {
     options.audience = kAudience;
     broker = std::make_unique<secretd::Broker>(options, cache, keys, store,
                                                sink, clock, random);
-    verifier = *keys::Ed25519Verifier::Create(
-        keys.release_signer().public_key());
+    verifier =
+        *keys::Ed25519Verifier::Create(keys.release_signer().public_key());
   }
   std::string ValidToken() {
     return issuer.Sign(issuer.Claims(clock, kAudience,
