@@ -720,7 +720,7 @@ TEST_F(BrokerProcessTest, FailsClosedWhileAuditWritesFailAndRecovers) {
 }
 
 TEST_F(BrokerProcessTest, SigtermLetsCallsInFlightFinish) {
-  ASSERT_OK(env_->StartServer({"--test-only-provision-delay", "1500ms"}));
+  ASSERT_OK(env_->StartServer({"--test-only-provision-delay", "3s"}));
   constexpr int kCalls = 4;
   std::vector<std::string> tokens;
   for (int i = 0; i < kCalls; ++i) tokens.push_back(env_->Token());
@@ -808,8 +808,9 @@ TEST_F(BrokerProcessTest, KekRotatedElsewhereIsPickedUpByReloadingOnce) {
 
 TEST_F(BrokerProcessTest, CallsOverTheInFlightLimitAreRefusedAndAudited) {
   ASSERT_OK(env_->StartServer(
-      {"--max-in-flight", "1", "--test-only-provision-delay", "1s"}));
+      {"--max-in-flight", "1", "--test-only-provision-delay", "2s"}));
   const std::string first_token = env_->Token();
+  const std::string second_token = env_->Token();
   Call first;
   std::thread t([&] {
     secretd::v1::ProvisionRequest r;
@@ -826,7 +827,7 @@ TEST_F(BrokerProcessTest, CallsOverTheInFlightLimitAreRefusedAndAudited) {
   }
   ASSERT_TRUE(busy);
   secretd::v1::ProvisionRequest r;
-  r.set_attestation_token(env_->Token());
+  r.set_attestation_token(second_token);
   r.set_role("web");
   r.add_secrets("app/tls");
   Call over = env_->RawProvision(r);
