@@ -20,6 +20,9 @@ std::vector<common::cli::Command> PolicyCommands();
 // attest keygen|issue|verify (attest_commands.h).
 std::vector<common::cli::Command> AttestCommands();
 
+// init, trust, role, secret, kek (admin_commands.h).
+std::vector<common::cli::Command> AdminCommands();
+
 }  // namespace secretctl
 
 #endif  // SECRETD_SECRETCTL_COMMANDS_H_
