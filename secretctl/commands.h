@@ -23,6 +23,9 @@ std::vector<common::cli::Command> AttestCommands();
 // init, trust, role, secret, kek (admin_commands.h).
 std::vector<common::cli::Command> AdminCommands();
 
+// audit verify|query|report (audit_commands.h).
+std::vector<common::cli::Command> AuditCommands();
+
 }  // namespace secretctl
 
 #endif  // SECRETD_SECRETCTL_COMMANDS_H_

@@ -40,5 +40,8 @@ int main(int argc, char** argv) {
   for (common::cli::Command& c : secretctl::AttestCommands()) {
     program.commands.push_back(std::move(c));
   }
+  for (common::cli::Command& c : secretctl::AuditCommands()) {
+    program.commands.push_back(std::move(c));
+  }
   return common::cli::Run(program, argc, argv);
 }

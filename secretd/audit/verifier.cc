@@ -1,175 +1,349 @@
 #include "secretd/audit/verifier.h"
 
-#include <fcntl.h>
-#include <unistd.h>
+#include <openssl/evp.h>
 
-#include <cerrno>
-#include <cstring>
+#include <memory>
 #include <string>
+#include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "nlohmann/json.hpp"
+#include "keys/encoding.h"
+#include "secretd/audit/envelope.h"
+#include "secretd/audit/log_reader.h"
 #include "secretd/audit/record.h"
 
 namespace secretd::audit {
 namespace {
 
-constexpr size_t kChunk = 1 << 20;
-constexpr size_t kMaxLine = 1 << 20;  // no record is anywhere near 1 MiB
+// How far past an out-of-order seq the verifier looks for the seqs it
+// skipped, to tell deleted records from reordered ones.
+constexpr uint64_t kLookaheadLines = 1 << 16;
+constexpr uint64_t kProgressEvery = 8 << 20;
 
-class LineChecker {
+std::string Plural(uint64_t n, absl::string_view one, absl::string_view many) {
+  return absl::StrCat(n, " ", n == 1 ? one : many);
+}
+
+// "line 57 (seq 57, request 7f3c2a91)", with what the line's envelope gives.
+std::string Where(uint64_t n, absl::string_view line) {
+  std::string s = absl::StrCat("line ", n);
+  auto e = ScanEnvelope(line);
+  if (!e.ok()) return s;
+  absl::StrAppend(&s, " (seq ", e->seq);
+  if (e->type == kCheckpointType) {
+    absl::StrAppend(&s, ", checkpoint");
+  } else if (!e->request_id.empty()) {
+    absl::StrAppend(&s, ", request ", e->request_id);
+  }
+  absl::StrAppend(&s, ")");
+  return s;
+}
+
+// Computes both digests a line needs, hashing their common prefix once:
+// body = SHA-256(body_prefix || "}") (what `hash` must be) and
+// line = SHA-256(line) (what the next line's `prev` must be), where
+// body_prefix is a prefix of line.
+class LineHasher {
  public:
-  LineChecker(const VerifyOptions& options, FileVerification* result)
-      : options_(options), r_(*result) {}
+  LineHasher()
+      : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)),
+        body_(EVP_MD_CTX_new()),
+        line_(EVP_MD_CTX_new()) {}
 
-  // Returns false once a failure is recorded.
-  bool Check(absl::string_view line) {
-    const uint64_t n = ++r_.lines;
+  // False only if OpenSSL fails (out of memory); the digests are then zero
+  // and never match.
+  bool Hash(absl::string_view line, size_t body_prefix_len, Sha256* body,
+            Sha256* whole) {
+    unsigned int len = 0;
+    if (md_ == nullptr || body_ == nullptr || line_ == nullptr ||
+        EVP_DigestInit_ex(body_.get(), md_.get(), nullptr) != 1 ||
+        EVP_DigestUpdate(body_.get(), line.data(), body_prefix_len) != 1 ||
+        EVP_MD_CTX_copy_ex(line_.get(), body_.get()) != 1 ||
+        EVP_DigestUpdate(body_.get(), "}", 1) != 1 ||
+        EVP_DigestFinal_ex(body_.get(), body->data(), &len) != 1 ||
+        EVP_DigestUpdate(line_.get(), line.data() + body_prefix_len,
+                         line.size() - body_prefix_len) != 1 ||
+        EVP_DigestFinal_ex(line_.get(), whole->data(), &len) != 1) {
+      *body = Sha256{};
+      *whole = Sha256{};
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  struct MdFree {
+    void operator()(EVP_MD* md) const { EVP_MD_free(md); }
+  };
+  struct CtxFree {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  std::unique_ptr<EVP_MD, MdFree> md_;
+  std::unique_ptr<EVP_MD_CTX, CtxFree> body_;
+  std::unique_ptr<EVP_MD_CTX, CtxFree> line_;
+};
+
+class Checker {
+ public:
+  Checker(const VerifyOptions& options, FileVerification* result)
+      : options_(options), r_(*result) {
+    r_.signatures_checked = static_cast<bool>(options_.check_checkpoint);
+  }
+
+  // Checks line `n` (1-based). Returns false once the verdict is final.
+  bool Check(uint64_t n, absl::string_view line) {
+    if (diagnosing_) return Diagnose(n, line);
     auto fields = SplitLine(line);
-    if (!fields.ok()) return Fail(n, "malformed", fields.status().message());
-    if (fields->hash != BodyHash(fields->body_prefix)) {
-      return Fail(
-          n, "hash_mismatch",
-          "the record's content does not match its hash: it was edited");
+    if (!fields.ok()) {
+      return Fail(n, "malformed",
+                  absl::StrCat("line ", n, " is not an audit record: ",
+                               fields.status().message()));
+    }
+    Sha256 body_hash, line_hash;
+    hasher_.Hash(line, fields->body_prefix.size(), &body_hash, &line_hash);
+    if (fields->hash != body_hash) {
+      return Fail(n, "hash_mismatch",
+                  absl::StrCat(Where(n, line),
+                               " does not match its hash: the record was "
+                               "edited after it was written"));
+    }
+    auto env = ScanEnvelope(line);
+    if (!env.ok()) {
+      return Fail(n, "malformed",
+                  absl::StrCat("line ", n, " is not an audit record: ",
+                               env.status().message()));
     }
     if (fields->seq != expected_seq_) {
-      return Fail(
-          n, "seq_gap",
-          absl::StrCat("seq is ", fields->seq, ", expected ", expected_seq_,
-                       ": records were deleted, inserted or reordered"));
+      return StartDiagnosis(n, fields->seq);
     }
     if (fields->prev != prev_) {
+      if (n == 1) {
+        return Fail(n, "chain_break",
+                    "line 1 has seq 1 but its prev is not 64 zeros: it does "
+                    "not start a log");
+      }
       return Fail(n, "chain_break",
-                  "prev is not the hash of the previous line: a record was "
-                  "changed, removed or moved");
+                  absl::StrCat(Where(n, line), " does not follow line ", n - 1,
+                               ": its prev is not the hash of line ", n - 1,
+                               ", so line ", n - 1,
+                               " was edited and its hash recomputed, or "
+                               "replaced"));
     }
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("replica") ||
-        !j["replica"].is_string() || !j.contains("type") ||
-        !j["type"].is_string()) {
-      return Fail(n, "malformed", "not a JSON record with replica and type");
-    }
-    const std::string& replica = j["replica"].get_ref<const std::string&>();
     if (n == 1) {
-      r_.replica = replica;
-    } else if (replica != r_.replica) {
-      return Fail(n, "replica_mismatch",
-                  absl::StrCat("replica \"", replica,
-                               "\" in a log of replica \"", r_.replica, "\""));
+      r_.replica = std::string(env->replica);
+      r_.first_time = std::string(env->time);
+    } else if (env->replica != r_.replica) {
+      return Fail(
+          n, "replica_mismatch",
+          absl::StrCat(Where(n, line), " belongs to replica \"", env->replica,
+                       "\" in the log of replica \"", r_.replica,
+                       "\": a record from another log was inserted"));
     }
-    if (j["type"].get_ref<const std::string&>() == kCheckpointType) {
-      if (!CheckCheckpoint(n, j, *fields)) return false;
+    if (env->type == kCheckpointType) {
+      if (!CheckCheckpoint(n, *env, *fields)) return false;
       ++r_.checkpoints;
       r_.last_checkpoint_line = n;
       r_.unsigned_records = 0;
     } else {
+      ++r_.records;
       ++r_.unsigned_records;
     }
-    prev_ = ComputeSha256(line);
+    r_.last_time.assign(env->time.data(), env->time.size());
+    prev_ = line_hash;
     ++expected_seq_;
+    r_.lines = n;
     return true;
   }
 
-  bool Fail(uint64_t line, absl::string_view kind, absl::string_view message) {
-    r_.failure = VerifyFailure{line, std::string(kind), std::string(message)};
+  bool diagnosing() const { return diagnosing_; }
+
+  // At the end of the file. `torn` is a last line without "\n", if any.
+  void Finish(uint64_t torn_line, absl::string_view torn) {
+    if (diagnosing_) {
+      FinishDiagnosis(0, 0);
+      return;
+    }
+    if (r_.failure || torn.empty()) return;
+    Fail(torn_line, "truncated_line",
+         absl::StrCat("line ", torn_line,
+                      " has no end: the file stops in the middle of a record, "
+                      "so the log was cut (or the broker crashed while writing "
+                      "it; a restarted broker removes such a line)"));
+  }
+
+  bool Fail(uint64_t line, absl::string_view kind, std::string message) {
+    r_.failure = VerifyFailure{line, std::string(kind), std::move(message)};
+    r_.unsigned_records = 0;  // meaningless once the chain is broken
     return false;
   }
 
  private:
-  bool CheckCheckpoint(uint64_t n, const nlohmann::json& j,
-                       const LineFields& f) {
-    if (!j.contains("signature") || !j["signature"].is_string() ||
-        !j.contains("key_id") || !j["key_id"].is_string()) {
-      return Fail(n, "malformed", "checkpoint without signature or key_id");
+  bool StartDiagnosis(uint64_t n, uint64_t seq) {
+    if (seq < expected_seq_) {
+      // Seqs below expected_seq_ sat at line == seq (no earlier anomaly).
+      return Fail(n, "records_reordered",
+                  absl::StrCat("line ", n, " has seq ", seq, " where seq ",
+                               expected_seq_, " was expected, and seq ", seq,
+                               " was already at line ", seq,
+                               ": a record was moved back or duplicated"));
     }
-    std::string sig;
-    if (!absl::WebSafeBase64Unescape(j["signature"].get<std::string>(), &sig) ||
-        sig.size() != 64) {
-      return Fail(n, "bad_signature",
-                  "checkpoint signature is not 64 bytes of base64url");
+    diagnosing_ = true;
+    bad_line_ = n;
+    bad_seq_ = seq;
+    return true;
+  }
+
+  // Looks for the skipped seqs [expected_seq_, bad_seq_) after bad_line_.
+  bool Diagnose(uint64_t n, absl::string_view line) {
+    auto fields = SplitLine(line);
+    if (fields.ok() && fields->seq >= expected_seq_ && fields->seq < bad_seq_) {
+      FinishDiagnosis(n, fields->seq);
+      return false;
     }
-    if (!options_.check_checkpoint) return true;
-    absl::Status s =
-        options_.check_checkpoint(CheckpointMessage(r_.replica, f.seq, f.prev),
-                                  sig, j["key_id"].get<std::string>());
-    if (s.ok()) return true;
-    if (s.code() == absl::StatusCode::kNotFound) {
-      return Fail(n, "unknown_key",
-                  absl::StrCat("checkpoint signed by key ",
-                               j["key_id"].get<std::string>(),
-                               ", not by the given audit key"));
+    if (n - bad_line_ >= kLookaheadLines) {
+      FinishDiagnosis(0, 0);
+      return false;
     }
-    return Fail(
-        n, "bad_signature",
-        "checkpoint signature does not verify with the audit key: forged");
+    return true;
+  }
+
+  // `found_line`: where a skipped seq showed up (0: nowhere).
+  void FinishDiagnosis(uint64_t found_line, uint64_t found_seq) {
+    diagnosing_ = false;
+    const std::string head =
+        absl::StrCat("line ", bad_line_, " has seq ", bad_seq_, " where seq ",
+                     expected_seq_, " was expected");
+    if (found_line != 0) {
+      Fail(bad_line_, "records_reordered",
+           absl::StrCat(head, ", and seq ", found_seq, " comes later at line ",
+                        found_line, ": records were reordered"));
+      return;
+    }
+    const uint64_t missing = bad_seq_ - expected_seq_;
+    std::string range = missing == 1 ? absl::StrCat("seq ", expected_seq_)
+                                     : absl::StrCat("seq ", expected_seq_,
+                                                    " to ", bad_seq_ - 1);
+    Fail(bad_line_, "records_missing",
+         absl::StrCat(head, ": ", Plural(missing, "record", "records"), " (",
+                      range, ") ", missing == 1 ? "is" : "are", " missing; ",
+                      missing == 1 ? "it was" : "they were",
+                      bad_line_ == 1 ? " deleted from the start of the log"
+                                     : " deleted"));
+  }
+
+  bool CheckCheckpoint(uint64_t n, const Envelope& env, const LineFields& f) {
+    auto cp = ScanCheckpoint(env, f);
+    if (!cp.ok()) {
+      return Fail(n, "malformed",
+                  absl::StrCat("line ", n, " is not a valid checkpoint: ",
+                               cp.status().message()));
+    }
+    // The writer counts the records it appended since its last checkpoint;
+    // after a restart that is fewer than the unsigned records in the file.
+    if (cp->records > r_.unsigned_records) {
+      return Fail(n, "malformed",
+                  absl::StrCat("the checkpoint at line ", n, " claims ",
+                               cp->records, " records since the last one, but ",
+                               r_.unsigned_records, " precede it"));
+    }
+    auto sig = keys::Base64UrlDecode(cp->signature);
+    if (!sig.ok() || sig->size() != 64) {
+      return Fail(n, "malformed",
+                  absl::StrCat("the checkpoint at line ", n,
+                               " has a signature that is not 64 bytes of "
+                               "canonical base64url"));
+    }
+    if (options_.check_checkpoint) {
+      absl::Status s = options_.check_checkpoint(
+          CheckpointMessage(env.replica, f.seq, f.prev), *sig, cp->key_id);
+      if (!s.ok() && s.code() == absl::StatusCode::kNotFound) {
+        return Fail(n, "unknown_key",
+                    absl::StrCat("the checkpoint at line ", n,
+                                 " was signed by key ", cp->key_id,
+                                 ", not by the given audit key: pass the "
+                                 "right --audit-public-key, or the checkpoint "
+                                 "was forged"));
+      }
+      if (!s.ok()) {
+        const std::string before =
+            r_.last_checkpoint_line == 0
+                ? absl::StrCat("lines 1 to ", n - 1)
+                : absl::StrCat("lines ", r_.last_checkpoint_line + 1, " to ",
+                               n - 1);
+        return Fail(
+            n, "bad_signature",
+            absl::StrCat("the checkpoint at line ", n,
+                         " does not verify with the audit key: it was "
+                         "forged, or ",
+                         n == 1 ? "it was moved" : before,
+                         n == 1 ? "" : " were rewritten after it was signed"));
+      }
+    }
+    r_.key_id = std::string(cp->key_id);
+    return true;
   }
 
   const VerifyOptions& options_;
   FileVerification& r_;
+  LineHasher hasher_;
   uint64_t expected_seq_ = 1;
   Sha256 prev_ = GenesisPrev();
+  // An out-of-order seq under diagnosis.
+  bool diagnosing_ = false;
+  uint64_t bad_line_ = 0;
+  uint64_t bad_seq_ = 0;
 };
 
 }  // namespace
 
+absl::string_view FailureTitle(absl::string_view kind) {
+  if (kind == "truncated_line") return "truncated tail";
+  if (kind == "malformed") return "malformed line";
+  if (kind == "hash_mismatch") return "edited record";
+  if (kind == "records_missing") return "deleted records";
+  if (kind == "records_reordered") return "reordered records";
+  if (kind == "chain_break") return "broken chain";
+  if (kind == "replica_mismatch") return "foreign record";
+  if (kind == "unknown_key") return "unknown signing key";
+  if (kind == "bad_signature") return "forged checkpoint";
+  return kind;
+}
+
 absl::StatusOr<FileVerification> VerifyLogFile(const std::string& path,
                                                const VerifyOptions& options) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    std::string msg =
-        absl::StrCat("cannot open audit log \"", path, "\": ", strerror(err));
-    return err == ENOENT ? absl::NotFoundError(msg)
-                         : absl::UnavailableError(msg);
-  }
+  auto reader = LogReader::Open(path);
+  if (!reader.ok()) return reader.status();
   FileVerification result;
-  LineChecker checker(options, &result);
-  std::string carry;  // an incomplete line from the previous chunk
-  std::string buf(kChunk, '\0');
-  uint64_t next_progress = 8 * kChunk;
-  bool ok = true;
-  while (ok) {
-    ssize_t got = read(fd, buf.data(), buf.size());
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      int err = errno;
-      close(fd);
-      return absl::UnavailableError(absl::StrCat("reading audit log \"", path,
-                                                 "\" failed: ", strerror(err)));
+  Checker checker(options, &result);
+  uint64_t next_progress = kProgressEvery;
+  absl::string_view line;
+  bool more = true;
+  while (more && (*reader)->Next(&line)) {
+    more = checker.Check((*reader)->line_number(), line);
+    const uint64_t consumed = (*reader)->bytes_consumed();
+    if (options.progress && consumed >= next_progress) {
+      options.progress(consumed);
+      next_progress = consumed + kProgressEvery;
     }
-    if (got == 0) break;
-    result.bytes += static_cast<uint64_t>(got);
-    absl::string_view data(buf.data(), static_cast<size_t>(got));
-    while (ok && !data.empty()) {
-      size_t nl = data.find('\n');
-      if (nl == absl::string_view::npos) {
-        carry.append(data.data(), data.size());
-        if (carry.size() > kMaxLine) {
-          ok = checker.Fail(result.lines + 1, "malformed",
-                            "line longer than 1 MiB");
-        }
-        break;
+  }
+  if (more) {
+    if (!(*reader)->status().ok()) {
+      if ((*reader)->status().code() != absl::StatusCode::kDataLoss) {
+        return (*reader)->status();
       }
-      if (carry.empty()) {
-        ok = checker.Check(data.substr(0, nl));
+      if (checker.diagnosing()) {
+        checker.Finish(0, {});
       } else {
-        carry.append(data.data(), nl);
-        ok = checker.Check(carry);
-        carry.clear();
+        checker.Fail((*reader)->line_number() + 1, "malformed",
+                     absl::StrCat("line ", (*reader)->line_number() + 1,
+                                  " is longer than ", kMaxLineBytes,
+                                  " bytes: it is not an audit record"));
       }
-      data.remove_prefix(nl + 1);
-    }
-    if (options.progress && result.bytes >= next_progress) {
-      options.progress(result.bytes);
-      next_progress = result.bytes + 8 * kChunk;
+    } else {
+      checker.Finish((*reader)->line_number() + 1, (*reader)->torn_tail());
     }
   }
-  close(fd);
-  if (ok && !carry.empty()) {
-    checker.Fail(result.lines + 1, "truncated_line",
-                 "the last line is incomplete (no newline): the log was cut");
-  }
+  result.bytes = (*reader)->bytes_consumed();
   if (options.progress) options.progress(result.bytes);
   return result;
 }

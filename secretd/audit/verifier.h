@@ -1,22 +1,48 @@
-// Streaming verification of one audit log file (docs/DESIGN.md §7,
-// record.h): every line's form, `hash`, `seq` and `prev` link, every
-// checkpoint's signature, one replica per file. Constant memory: the file is
-// read in 1 MiB chunks and only the previous line's hash is kept.
+// Streaming verification of one audit log file (docs/audit.md, record.h):
+// every line's form, `hash`, `seq` and `prev` link, every checkpoint's form
+// and signature, one replica per file. Constant memory: the file is read in
+// 1 MiB chunks (log_reader.h) and only the previous line's hash is kept.
 //
-// The result names the first bad line (1-based) and what is wrong, with a
-// stable `kind` for tools:
-//   truncated_line   the last line has no "\n" (the tail was cut mid-record)
-//   malformed        not a record of the fixed form, or not valid JSON
-//   hash_mismatch    the record's content does not match its `hash` (edited)
-//   seq_gap          `seq` is not the previous seq + 1 (records deleted,
-//                    inserted or reordered)
-//   chain_break      `prev` is not the SHA-256 of the previous line (a record
-//                    was changed, removed or moved, and hashes recomputed)
-//   replica_mismatch a line names another replica than the file's first line
-//   unknown_key      a checkpoint's key_id is not the given audit key's
-//   bad_signature    a checkpoint's signature does not verify (forged)
+//   VerifyOptions options;
+//   options.check_checkpoint = ...;  // Ed25519 with the audit public key
+//   ASSIGN_OR_RETURN(FileVerification v, VerifyLogFile(path, options));
+//   if (v.failure) std::cerr << path << ":" << v.failure->line << ": "
+//                            << FailureTitle(v.failure->kind) << ": "
+//                            << v.failure->message << "\n";
+//
+// Verification stops at the first bad line. The result names that line
+// (1-based), a stable `kind` for tools and one human sentence:
+//
+//   kind               title               what it means
+//   truncated_line     truncated tail      the last line has no "\n": the file
+//                                          was cut mid-record (or the broker
+//                                          crashed while writing it)
+//   malformed          malformed line      not a record of the fixed form
+//   hash_mismatch      edited record       the content does not match `hash`
+//   records_missing    deleted records     `seq` jumps forward and the
+//                                          skipped seqs do not appear later
+//   records_reordered  reordered records   `seq` is out of order: a later or
+//                                          earlier record was moved here, or
+//                                          one was duplicated
+//   chain_break        broken chain        `prev` is not the hash of the line
+//                                          before: that line was edited and
+//                                          its hash recomputed, or replaced
+//   replica_mismatch   foreign record      another replica's record
+//   unknown_key        unknown signing key a checkpoint names another key
+//   bad_signature      forged checkpoint   a checkpoint's signature does not
+//                                          verify (forged, or the lines
+//                                          before it rewritten and rehashed)
+//
 // Records after the last checkpoint are not an error: they are counted in
-// `unsigned_records` (a running broker, a crash, or a cut tail).
+// `unsigned_records` (a running broker, a crash, or a tail cut at a line
+// boundary). A verifier cannot tell which; the caller reports them.
+//
+// Line contents are read with the fast scanners of envelope.h: every line's
+// envelope (seq, time, replica, type, request_id) and every checkpoint's
+// members are checked for their exact form; the other members of a record
+// are protected by its hash and the chain but not parsed (readers that
+// need them, such as `secretctl audit query`, parse them and report lines
+// that are not valid JSON).
 #ifndef SECRETD_SECRETD_AUDIT_VERIFIER_H_
 #define SECRETD_SECRETD_AUDIT_VERIFIER_H_
 
@@ -32,36 +58,50 @@ namespace secretd::audit {
 
 struct VerifyFailure {
   uint64_t line = 0;
-  std::string kind;
-  std::string message;
+  std::string kind;     // see the table above
+  std::string message;  // one sentence naming the line, no trailing period
 };
 
+// The title of a failure kind ("edited record"), or the kind itself if
+// unknown.
+absl::string_view FailureTitle(absl::string_view kind);
+
 struct FileVerification {
-  std::string replica;
-  uint64_t lines = 0;        // complete lines read
+  std::string replica;       // of the first line
+  uint64_t lines = 0;        // lines verified (before the failure, if any)
+  uint64_t records = 0;      // non-checkpoint lines among them
   uint64_t checkpoints = 0;  // valid checkpoints
-  uint64_t bytes = 0;
+  uint64_t bytes = 0;        // bytes read
   uint64_t last_checkpoint_line = 0;  // 0 if none
-  uint64_t unsigned_records = 0;      // lines after the last checkpoint
+  uint64_t unsigned_records = 0;      // records after the last checkpoint
+                                      // (0 when verification failed)
+  std::string first_time;             // `time` of the first and last line read
+  std::string last_time;
+  std::string key_id;  // the key_id of the last valid checkpoint
+  bool signatures_checked = false;
   std::optional<VerifyFailure> failure;
 };
 
-// Checks a checkpoint signature. `key_id` is the record's claim; return
-// kind "unknown_key" / "bad_signature" by returning the matching code:
-// kNotFound for an unknown key id, kUnauthenticated for a bad signature.
+// Checks a checkpoint signature (64 raw bytes) over `message` made by the key
+// `key_id` claims. Return kNotFound if `key_id` is not the audit key's
+// (reported as unknown_key) and any other error if the signature does not
+// verify (bad_signature).
 using CheckpointCheck = std::function<absl::Status(absl::string_view message,
                                                    absl::string_view signature,
                                                    absl::string_view key_id)>;
 
 struct VerifyOptions {
-  // Without it, checkpoints are checked for form only.
+  // Without it, checkpoints are checked for form only and
+  // `signatures_checked` is false.
   CheckpointCheck check_checkpoint;
-  // Called every few MiB with the bytes read so far.
+  // Called every few MiB, and once at the end, with the bytes read so far.
   std::function<void(uint64_t bytes)> progress;
 };
 
-// Verifies the log at `path`. kNotFound / kUnavailable if it cannot be read;
-// otherwise OK with `failure` set for a tampered or damaged log.
+// Verifies the log at `path`. kNotFound if it does not exist, kUnavailable if
+// it cannot be read; otherwise OK with `failure` set for a tampered or
+// damaged log. Thread-compatible: verify several files from several threads
+// with one VerifyOptions each.
 absl::StatusOr<FileVerification> VerifyLogFile(const std::string& path,
                                                const VerifyOptions& options);
 

@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "secretd/audit/file_audit_writer.h"
+#include "secretd/audit/log_reader.h"
 #include "secretd/audit/testing/test_signer.h"
 
 namespace secretd::audit {
@@ -24,6 +25,14 @@ namespace {
 
 using ::common::testing::StatusIs;
 using testing::TestSigner;
+
+// The line with its hash recomputed over its (edited) content.
+std::string Rehash(const std::string& line) {
+  auto f = SplitLine(line);
+  if (!f.ok()) return line;
+  return absl::StrCat(f->body_prefix, ",\"hash\":\"",
+                      HexSha256(BodyHash(f->body_prefix)), "\"}");
+}
 
 class VerifierTest : public ::testing::Test {
  protected:
@@ -84,9 +93,24 @@ TEST_F(VerifierTest, UntouchedLogVerifies) {
   FileVerification r = Verify();
   EXPECT_FALSE(r.failure.has_value()) << r.failure->message;
   EXPECT_EQ(r.lines, 10u);
+  EXPECT_EQ(r.records, 7u);
   EXPECT_EQ(r.checkpoints, 3u);
+  EXPECT_EQ(r.last_checkpoint_line, 10u);
   EXPECT_EQ(r.unsigned_records, 0u);
   EXPECT_EQ(r.replica, "host-a");
+  EXPECT_EQ(r.key_id, signer_.KeyId());
+  EXPECT_TRUE(r.signatures_checked);
+  EXPECT_EQ(r.first_time, FormatRecordTime(clock_.Now()));
+  EXPECT_EQ(r.last_time, FormatRecordTime(clock_.Now()));
+  EXPECT_EQ(r.bytes, std::ifstream(path_, std::ios::ate).tellg());
+}
+
+TEST_F(VerifierTest, WithoutACheckOnlyTheFormOfCheckpointsIsChecked) {
+  auto r = VerifyLogFile(path_, {});
+  ASSERT_OK(r.status());
+  EXPECT_FALSE(r->failure.has_value());
+  EXPECT_FALSE(r->signatures_checked);
+  EXPECT_EQ(r->checkpoints, 3u);
 }
 
 TEST_F(VerifierTest, EditedRecordIsAHashMismatchAtItsLine) {
@@ -96,42 +120,111 @@ TEST_F(VerifierTest, EditedRecordIsAHashMismatchAtItsLine) {
   ASSERT_TRUE(r.failure.has_value());
   EXPECT_EQ(r.failure->line, 2u);
   EXPECT_EQ(r.failure->kind, "hash_mismatch");
+  EXPECT_EQ(r.failure->message,
+            "line 2 (seq 2, request req-1) does not match its hash: the record "
+            "was edited after it was written");
+  EXPECT_EQ(FailureTitle(r.failure->kind), "edited record");
 }
 
 TEST_F(VerifierTest,
        EditedRecordWithRecomputedHashBreaksTheChainAtTheNextLine) {
-  std::string edited =
-      absl::StrReplaceAll(lines_[1], {{"\"allow\"", "\"deny\""}});
-  auto f = SplitLine(edited);
-  ASSERT_OK(f.status());
-  lines_[1] = absl::StrCat(f->body_prefix, ",\"hash\":\"",
-                           HexSha256(BodyHash(f->body_prefix)), "\"}");
+  lines_[1] =
+      Rehash(absl::StrReplaceAll(lines_[1], {{"\"allow\"", "\"deny\""}}));
   Write(lines_);
   FileVerification r = Verify();
   ASSERT_TRUE(r.failure.has_value());
   EXPECT_EQ(r.failure->line, 3u);
   EXPECT_EQ(r.failure->kind, "chain_break");
+  EXPECT_EQ(r.failure->message,
+            "line 3 (seq 3, request req-2) does not follow line 2: its prev is "
+            "not the hash of line 2, so line 2 was edited and its hash "
+            "recomputed, or replaced");
 }
 
-TEST_F(VerifierTest, DeletedRecordIsASeqGapAtTheFollowingLine) {
+TEST_F(VerifierTest, DeletedRecordIsMissingAtTheFollowingLine) {
   lines_.erase(lines_.begin() + 4);
   Write(lines_);
   FileVerification r = Verify();
   ASSERT_TRUE(r.failure.has_value());
   EXPECT_EQ(r.failure->line, 5u);
-  EXPECT_EQ(r.failure->kind, "seq_gap");
-  EXPECT_EQ(
-      r.failure->message,
-      "seq is 6, expected 5: records were deleted, inserted or reordered");
+  EXPECT_EQ(r.failure->kind, "records_missing");
+  EXPECT_EQ(r.failure->message,
+            "line 5 has seq 6 where seq 5 was expected: 1 record (seq 5) is "
+            "missing; it was deleted");
+  EXPECT_EQ(r.lines, 4u);
+  EXPECT_EQ(r.unsigned_records, 0u);  // meaningless past a broken chain
 }
 
-TEST_F(VerifierTest, ReorderedRecordsAreASeqGap) {
+TEST_F(VerifierTest, SeveralDeletedRecordsAreNamedAsARange) {
+  lines_.erase(lines_.begin() + 4, lines_.begin() + 7);
+  Write(lines_);
+  FileVerification r = Verify();
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_EQ(r.failure->line, 5u);
+  EXPECT_EQ(r.failure->kind, "records_missing");
+  EXPECT_EQ(r.failure->message,
+            "line 5 has seq 8 where seq 5 was expected: 3 records (seq 5 to 7) "
+            "are missing; they were deleted");
+}
+
+TEST_F(VerifierTest, DeletedStartOfTheLogIsMissingAtLineOne) {
+  lines_.erase(lines_.begin(), lines_.begin() + 2);
+  Write(lines_);
+  FileVerification r = Verify();
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_EQ(r.failure->line, 1u);
+  EXPECT_EQ(r.failure->kind, "records_missing");
+  EXPECT_THAT(r.failure->message,
+              ::testing::EndsWith("deleted from the start of the log"));
+}
+
+TEST_F(VerifierTest, SwappedRecordsAreReordered) {
   std::swap(lines_[1], lines_[2]);
   Write(lines_);
   FileVerification r = Verify();
   ASSERT_TRUE(r.failure.has_value());
   EXPECT_EQ(r.failure->line, 2u);
-  EXPECT_EQ(r.failure->kind, "seq_gap");
+  EXPECT_EQ(r.failure->kind, "records_reordered");
+  EXPECT_EQ(r.failure->message,
+            "line 2 has seq 3 where seq 2 was expected, and seq 2 comes later "
+            "at line 3: records were reordered");
+}
+
+TEST_F(VerifierTest, RecordMovedLaterIsReorderedAtItsOldPlace) {
+  std::string moved = lines_[1];
+  lines_.erase(lines_.begin() + 1);
+  lines_.insert(lines_.begin() + 6, moved);
+  Write(lines_);
+  FileVerification r = Verify();
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_EQ(r.failure->line, 2u);
+  EXPECT_EQ(r.failure->kind, "records_reordered");
+  EXPECT_THAT(r.failure->message, ::testing::HasSubstr("at line 7"));
+}
+
+TEST_F(VerifierTest, DuplicatedRecordIsReordered) {
+  lines_.insert(lines_.begin() + 5, lines_[2]);
+  Write(lines_);
+  FileVerification r = Verify();
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_EQ(r.failure->line, 6u);
+  EXPECT_EQ(r.failure->kind, "records_reordered");
+  EXPECT_EQ(r.failure->message,
+            "line 6 has seq 3 where seq 6 was expected, and seq 3 was already "
+            "at line 3: a record was moved back or duplicated");
+}
+
+TEST_F(VerifierTest, RecordFromAnotherReplicaIsForeign) {
+  lines_[4] = Rehash(absl::StrReplaceAll(lines_[4], {{"host-a", "host-b"}}));
+  Write(lines_);
+  FileVerification r = Verify();
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_EQ(r.failure->line, 5u);
+  EXPECT_EQ(r.failure->kind, "replica_mismatch");
+  EXPECT_EQ(r.failure->message,
+            "line 5 (seq 5, request req-3) belongs to replica \"host-b\" in "
+            "the log of replica \"host-a\": a record from another log was "
+            "inserted");
 }
 
 TEST_F(VerifierTest, LineCutMidRecordIsATruncatedLine) {
@@ -141,6 +234,7 @@ TEST_F(VerifierTest, LineCutMidRecordIsATruncatedLine) {
   ASSERT_TRUE(r.failure.has_value());
   EXPECT_EQ(r.failure->line, 10u);
   EXPECT_EQ(r.failure->kind, "truncated_line");
+  EXPECT_EQ(r.lines, 9u);
 }
 
 TEST_F(VerifierTest, RemovedTailLeavesUnsignedRecordsButNoFailure) {
@@ -171,17 +265,81 @@ TEST_F(VerifierTest, ForgedCheckpointSignatureIsBadSignature) {
   auto f = SplitLine(lines_[3]);
   ASSERT_OK(f.status());
   std::string sig = *forger.Sign(CheckpointMessage("host-a", f->seq, f->prev));
-  std::string forged = absl::StrReplaceAll(
-      std::string(f->body_prefix),
-      {{j["signature"].get<std::string>(), absl::WebSafeBase64Escape(sig)}});
-  lines_[3] =
-      absl::StrCat(forged, ",\"hash\":\"", HexSha256(BodyHash(forged)), "\"}");
+  lines_[3] = Rehash(absl::StrReplaceAll(
+      lines_[3],
+      {{j["signature"].get<std::string>(), absl::WebSafeBase64Escape(sig)}}));
   lines_.resize(4);
   Write(lines_);
   FileVerification r = Verify();
   ASSERT_TRUE(r.failure.has_value());
   EXPECT_EQ(r.failure->line, 4u);
   EXPECT_EQ(r.failure->kind, "bad_signature");
+  EXPECT_EQ(r.failure->message,
+            "the checkpoint at line 4 does not verify with the audit key: it "
+            "was forged, or lines 1 to 3 were rewritten after it was signed");
+}
+
+TEST_F(VerifierTest, NonCanonicalSignatureEncodingIsMalformed) {
+  // 64 bytes take 86 base64url characters; the last one carries 4 unused
+  // bits, which must be zero. Setting one gives another text for the same
+  // bytes, which a strict decoder refuses.
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(lines_[3]);
+  const std::string sig = j["signature"].get<std::string>();
+  static constexpr absl::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string odd = sig;
+  odd.back() = kAlphabet[kAlphabet.find(sig.back()) | 1];
+  lines_[3] = Rehash(absl::StrReplaceAll(lines_[3], {{sig, odd}}));
+  lines_.resize(4);
+  Write(lines_);
+  FileVerification r = Verify();
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_EQ(r.failure->line, 4u);
+  EXPECT_EQ(r.failure->kind, "malformed");
+  EXPECT_THAT(r.failure->message, ::testing::HasSubstr("canonical base64url"));
+}
+
+TEST_F(VerifierTest, CheckpointClaimingMoreRecordsThanPrecedeItIsMalformed) {
+  lines_[3] = Rehash(
+      absl::StrReplaceAll(lines_[3], {{"\"records\":3", "\"records\":4"}}));
+  lines_.resize(4);
+  Write(lines_);
+  FileVerification r = Verify();
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_EQ(r.failure->line, 4u);
+  EXPECT_EQ(r.failure->kind, "malformed");
+  EXPECT_EQ(r.failure->message,
+            "the checkpoint at line 4 claims 4 records since the last one, but "
+            "3 precede it");
+}
+
+TEST_F(VerifierTest, FirstLineWithANonZeroPrevBreaksTheChain) {
+  lines_.erase(lines_.begin());
+  // Renumber the new first line to seq 1 and rehash it.
+  lines_[0] =
+      Rehash(absl::StrReplaceAll(lines_[0], {{"{\"seq\":2,", "{\"seq\":1,"}}));
+  Write(lines_);
+  FileVerification r = Verify();
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_EQ(r.failure->line, 1u);
+  EXPECT_EQ(r.failure->kind, "chain_break");
+}
+
+TEST_F(VerifierTest, OverlongLineIsMalformed) {
+  lines_.insert(lines_.begin() + 1, std::string(kMaxLineBytes + 1, 'x'));
+  Write(lines_);
+  FileVerification r = Verify();
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_EQ(r.failure->line, 2u);
+  EXPECT_EQ(r.failure->kind, "malformed");
+}
+
+TEST_F(VerifierTest, EmptyFileVerifiesWithNoLines) {
+  Write({}, /*final_newline=*/false);
+  FileVerification r = Verify();
+  EXPECT_FALSE(r.failure.has_value());
+  EXPECT_EQ(r.lines, 0u);
+  EXPECT_EQ(r.replica, "");
 }
 
 TEST_F(VerifierTest, GarbageLineIsMalformed) {

@@ -1,0 +1,191 @@
+#include "secretctl/audit/events.h"
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "secretd/audit/record.h"
+#include "secretd/audit/testing/log_generator.h"
+
+namespace secretctl {
+namespace {
+
+using ::common::testing::StatusIs;
+using ::secretd::audit::testing::MakeAdminRecord;
+using ::secretd::audit::testing::MakeProvisionRecord;
+using ::secretd::audit::testing::ProvisionSpec;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+const absl::Time kT = absl::FromUnixMillis(1764135705123);
+
+std::string Line(const secretd::audit::Record& r, uint64_t seq = 1,
+                 absl::Time t = kT, absl::string_view replica = "host-a") {
+  std::string line = secretd::audit::SerializeLine(
+      r, seq, t, replica, secretd::audit::GenesisPrev());
+  line.pop_back();
+  return line;
+}
+
+ProvisionSpec Spec() {
+  ProvisionSpec p;
+  p.request_id = "req-1";
+  p.subject = "i-0abc";
+  p.role = "web";
+  p.requested = {{"app/db/password", std::nullopt}, {"app/tls", 3}};
+  p.released = {{"app/db/password", 7}, {"app/tls", 3}};
+  return p;
+}
+
+TEST(EventsTest, ProvisionRecordReadsBackEveryMember) {
+  ASSERT_OK_AND_ASSIGN(Event e, ParseEvent(Line(MakeProvisionRecord(Spec()))));
+  EXPECT_EQ(e.kind(), EventKind::kProvision);
+  EXPECT_EQ(e.seq, 1u);
+  EXPECT_EQ(e.time, kT);
+  EXPECT_EQ(e.time_text, "2025-11-26T05:41:45.123Z");
+  EXPECT_EQ(e.replica, "host-a");
+  EXPECT_EQ(e.request_id, "req-1");
+  EXPECT_EQ(e.decision, "allow");
+  EXPECT_EQ(e.reason, "ok");
+  EXPECT_EQ(e.status, "OK");
+  EXPECT_EQ(e.subject, "i-0abc");
+  EXPECT_EQ(e.issuer, "https://attest.example");
+  EXPECT_EQ(e.role, "web");
+  EXPECT_EQ(e.source_ip, "10.0.0.7");
+  ASSERT_EQ(e.requested.size(), 2u);
+  EXPECT_EQ(e.requested[0].name, "app/db/password");
+  EXPECT_FALSE(e.requested[0].version.has_value());
+  EXPECT_EQ(e.requested[1].version, 3);
+  ASSERT_EQ(e.released.size(), 2u);
+  EXPECT_EQ(e.released[0].version, 7);
+  EXPECT_TRUE(e.denied.empty());
+}
+
+TEST(EventsTest, AdminRecordReadsItsObject) {
+  nlohmann::ordered_json o = nlohmann::ordered_json::object();
+  o["secret"] = "app/db/password";
+  o["version"] = 8;
+  ASSERT_OK_AND_ASSIGN(
+      Event e, ParseEvent(Line(MakeAdminRecord("admin.secret.put", "adm", o))));
+  EXPECT_EQ(e.kind(), EventKind::kAdmin);
+  EXPECT_EQ(e.secret, "app/db/password");
+  EXPECT_EQ(e.version, 8);
+  EXPECT_EQ(e.peer_uid, 0);
+  EXPECT_EQ(e.status, "OK");
+}
+
+TEST(EventsTest, EscapedRequestIdIsUnescaped) {
+  ProvisionSpec p = Spec();
+  p.request_id = "a\"b";
+  ASSERT_OK_AND_ASSIGN(Event e, ParseEvent(Line(MakeProvisionRecord(p))));
+  EXPECT_EQ(e.request_id, "a\"b");
+}
+
+TEST(EventsTest, DuplicateMemberIsRejected) {
+  const std::string line =
+      absl::StrReplaceAll(Line(MakeProvisionRecord(Spec())),
+                          {{"\"decision\":\"allow\"",
+                            "\"decision\":\"allow\",\"decision\":\"deny\""}});
+  EXPECT_THAT(ParseEvent(line),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("the member \"decision\" twice")));
+  // The same name in different objects is fine.
+  EXPECT_OK(ParseEvent(Line(MakeProvisionRecord(Spec()))).status());
+}
+
+TEST(EventsTest, NotJsonOrNotAnEnvelopeIsDataLoss) {
+  EXPECT_THAT(ParseEvent("hello"), StatusIs(absl::StatusCode::kDataLoss));
+  std::string line = Line(MakeProvisionRecord(Spec()));
+  line.insert(line.size() - 3, "\"");  // breaks the JSON, not the envelope
+  EXPECT_THAT(ParseEvent(line),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("JSON")));
+}
+
+class EventStreamTest : public ::testing::Test {
+ protected:
+  std::string File(absl::string_view name,
+                   const std::vector<std::string>& lines,
+                   absl::string_view tail = "") {
+    std::string path = absl::StrCat(getenv("TEST_TMPDIR"), "/", name);
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    for (const auto& l : lines) out << l << "\n";
+    out << tail;
+    return path;
+  }
+  std::string At(int seconds, absl::string_view id, absl::string_view replica,
+                 uint64_t seq) {
+    ProvisionSpec p = Spec();
+    p.request_id = std::string(id);
+    return Line(MakeProvisionRecord(p), seq, kT + absl::Seconds(seconds),
+                replica);
+  }
+};
+
+TEST_F(EventStreamTest, FilesAreMergedByTime) {
+  const std::string a =
+      File("a", {At(0, "a1", "host-a", 1), At(10, "a2", "host-a", 2),
+                 At(20, "a3", "host-a", 3)});
+  const std::string b =
+      File("b", {At(5, "b1", "host-b", 1), At(10, "b2", "host-b", 2),
+                 At(30, "b3", "host-b", 3)});
+  ASSERT_OK_AND_ASSIGN(auto stream, EventStream::Open({a, b}, nullptr));
+  std::vector<std::string> ids;
+  std::vector<uint64_t> lines;
+  Event e;
+  while (stream->Next(&e)) {
+    ids.push_back(e.request_id);
+    lines.push_back(e.line);
+  }
+  EXPECT_OK(stream->status());
+  // At +10s both have a record: host-a before host-b.
+  EXPECT_THAT(ids, ElementsAre("a1", "b1", "a2", "b2", "a3", "b3"));
+  EXPECT_THAT(lines, ElementsAre(1, 1, 2, 2, 3, 3));
+}
+
+TEST_F(EventStreamTest, HeadFilterSkipsLinesBeforeParsing) {
+  const std::string a =
+      File("a", {At(0, "a1", "host-a", 1), At(10, "a2", "host-a", 2)});
+  ASSERT_OK_AND_ASSIGN(auto stream,
+                       EventStream::Open({a}, [](const EventHead& h) {
+                         return h.time >= kT + absl::Seconds(5);
+                       }));
+  Event e;
+  ASSERT_TRUE(stream->Next(&e));
+  EXPECT_EQ(e.request_id, "a2");
+  EXPECT_EQ(e.file, a);
+  EXPECT_EQ(e.line, 2u);
+  EXPECT_EQ(e.raw, At(10, "a2", "host-a", 2));
+  EXPECT_FALSE(stream->Next(&e));
+}
+
+TEST_F(EventStreamTest, UnreadableLinesAndATornTailAreReportedAndSkipped) {
+  const std::string a = File(
+      "a", {At(0, "a1", "host-a", 1), "garbage", At(10, "a3", "host-a", 3)},
+      "{\"seq\":4,");
+  ASSERT_OK_AND_ASSIGN(auto stream, EventStream::Open({a}, nullptr));
+  std::vector<std::string> seen;
+  stream->unreadable = [&](const Unreadable& u) {
+    seen.push_back(absl::StrCat(u.line, ": ", u.why));
+  };
+  std::vector<std::string> ids;
+  Event e;
+  while (stream->Next(&e)) ids.push_back(e.request_id);
+  EXPECT_THAT(ids, ElementsAre("a1", "a3"));
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_THAT(seen[0], HasSubstr("2: record does not start"));
+  EXPECT_THAT(seen[1], HasSubstr("4: the last line has no end"));
+}
+
+TEST_F(EventStreamTest, MissingFileIsNotFound) {
+  EXPECT_THAT(EventStream::Open({absl::StrCat(getenv("TEST_TMPDIR"), "/none")},
+                                nullptr),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+}  // namespace
+}  // namespace secretctl

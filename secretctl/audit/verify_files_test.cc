@@ -1,0 +1,197 @@
+#include "secretctl/audit/verify_files.h"
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "secretctl/audit/audit_key.h"
+#include "secretctl/audit/testing/known_logs.h"
+
+namespace secretctl {
+namespace {
+
+using ::secretctl::testing::KnownLogs;
+using ::secretctl::testing::ReadLines;
+using ::secretctl::testing::WriteLines;
+using ::testing::HasSubstr;
+
+class VerifyFilesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto k = testing::WriteKnownLogsForTest(signer_);
+    ASSERT_OK(k.status());
+    logs_ = *k;
+    auto key = LoadAuditPublicKey(logs_.key_file);
+    ASSERT_OK(key.status());
+    key_ = *key;
+  }
+
+  FilesVerification Verify(const std::vector<std::string>& files,
+                           bool with_key = true, bool require_signed = false) {
+    VerifyFilesOptions o;
+    o.key = with_key ? &key_ : nullptr;
+    o.require_signed = require_signed;
+    return VerifyFiles(files, o);
+  }
+
+  std::string Text(const FilesVerification& v) {
+    std::ostringstream out;
+    PrintVerificationText(v, out);
+    return out.str();
+  }
+
+  secretd::audit::testing::TestSigner signer_;
+  KnownLogs logs_;
+  AuditKey key_;
+};
+
+TEST_F(VerifyFilesTest, IntactReplicasVerifyEachOnItsOwn) {
+  FilesVerification v = Verify({logs_.host_a, logs_.host_b});
+  EXPECT_TRUE(v.ok());
+  EXPECT_EQ(v.lines(), 10u);
+  EXPECT_EQ(v.records(), 7u);
+  EXPECT_EQ(v.unsigned_records(), 0u);
+  EXPECT_EQ(Text(v),
+            absl::StrCat(
+                logs_.host_a,
+                ": intact, 7 lines (replica host-a, 2025-11-26T05:41:45.000Z "
+                "to 2025-11-26T05:42:25.000Z), 2 checkpoints, every record "
+                "signed\n",
+                logs_.host_b,
+                ": intact, 3 lines (replica host-b, 2025-11-26T05:41:50.000Z "
+                "to 2025-11-26T05:42:20.000Z), 1 checkpoint, every record "
+                "signed\n\n"
+                "OK: 2 files, 10 lines intact; checkpoint signatures checked "
+                "with audit key ",
+                logs_.key_id, "\n"));
+}
+
+TEST_F(VerifyFilesTest, WithoutAKeyTheVerdictSaysSignaturesWereNotChecked) {
+  FilesVerification v = Verify({logs_.host_a}, /*with_key=*/false);
+  EXPECT_TRUE(v.ok());
+  EXPECT_FALSE(v.signatures_checked);
+  EXPECT_THAT(Text(v),
+              HasSubstr("OK (hash chains only): 1 file, 7 lines intact; "
+                        "checkpoint signatures NOT checked"));
+  EXPECT_EQ(VerificationJson(v)["signatures_checked"], false);
+  EXPECT_TRUE(VerificationJson(v)["key_id"].is_null());
+}
+
+TEST_F(VerifyFilesTest, TamperedFileIsNamedWithItsLine) {
+  std::vector<std::string> b = ReadLines(logs_.host_b);
+  b[1] = absl::StrReplaceAll(b[1], {{"\"i-aaa\"", "\"i-eve\""}});
+  WriteLines(logs_.host_b, b);
+  FilesVerification v = Verify({logs_.host_a, logs_.host_b});
+  EXPECT_FALSE(v.ok());
+  EXPECT_EQ(v.FirstProblem(),
+            absl::StrCat(logs_.host_b,
+                         ":2: edited record: line 2 (seq 2, request req-6) "
+                         "does not match its hash: the record was edited "
+                         "after it was written"));
+  const std::string text = Text(v);
+  EXPECT_THAT(text, HasSubstr(absl::StrCat(logs_.host_b, ":2: edited record")));
+  EXPECT_THAT(text, HasSubstr("FAILED: 1 of 2 files is not intact"));
+  nlohmann::ordered_json j = VerificationJson(v);
+  EXPECT_EQ(j["ok"], false);
+  EXPECT_EQ(j["files"][0]["ok"], true);
+  EXPECT_EQ(j["files"][1]["ok"], false);
+  EXPECT_EQ(j["files"][1]["failure"]["line"], 2);
+  EXPECT_EQ(j["files"][1]["failure"]["kind"], "hash_mismatch");
+  EXPECT_EQ(j["files"][1]["failure"]["title"], "edited record");
+}
+
+TEST_F(VerifyFilesTest, UnreadableFileFails) {
+  FilesVerification v = Verify({logs_.host_a, logs_.dir + "/gone.jsonl"});
+  EXPECT_FALSE(v.ok());
+  EXPECT_THAT(Text(v), HasSubstr(absl::StrCat(logs_.dir,
+                                              "/gone.jsonl: cannot be read: "
+                                              "cannot open audit log")));
+  EXPECT_THAT(VerificationJson(v)["files"][1]["error"].get<std::string>(),
+              HasSubstr("No such file"));
+}
+
+TEST_F(VerifyFilesTest, UnsignedTailIsReportedAndFailsOnlyWhenRequired) {
+  std::vector<std::string> a = ReadLines(logs_.host_a);
+  a.pop_back();  // the shutdown checkpoint
+  WriteLines(logs_.host_a, a);
+  FilesVerification v = Verify({logs_.host_a});
+  EXPECT_TRUE(v.ok());
+  EXPECT_EQ(v.unsigned_records(), 2u);
+  EXPECT_THAT(Text(v),
+              HasSubstr("the last 2 records (lines 5 to 6) are after the last "
+                        "checkpoint and not signed yet"));
+  EXPECT_THAT(Text(v), HasSubstr("OK: 1 file, 6 lines intact (2 records not "
+                                 "signed yet)"));
+  FilesVerification strict = Verify({logs_.host_a}, true, true);
+  EXPECT_FALSE(strict.ok());
+  EXPECT_THAT(strict.FirstProblem(), HasSubstr(":6: unsigned records"));
+  EXPECT_THAT(Text(strict), HasSubstr("FAILED: 1 of 1 file is not intact"));
+}
+
+TEST_F(VerifyFilesTest, IdenticalCopiesOfAReplicaAreADuplicate) {
+  const std::string copy = logs_.dir + "/copy.jsonl";
+  WriteLines(copy, ReadLines(logs_.host_a));
+  FilesVerification v = Verify({logs_.host_a, copy});
+  EXPECT_FALSE(v.ok());
+  ASSERT_EQ(v.problems.size(), 1u);
+  EXPECT_EQ(v.problems[0].kind, "duplicate_replica");
+  EXPECT_EQ(v.problems[0].message,
+            absl::StrCat(logs_.host_a, " and ", copy,
+                         " are identical copies of the log of replica "
+                         "\"host-a\"; give each replica's log once"));
+  EXPECT_THAT(Text(v), HasSubstr("FAILED: 1 replica is in more than one file"));
+}
+
+TEST_F(VerifyFilesTest, OlderCopyIsNamedAsAPrefixOfTheNewer) {
+  const std::string old = logs_.dir + "/old.jsonl";
+  std::vector<std::string> a = ReadLines(logs_.host_a);
+  a.resize(4);
+  WriteLines(old, a);
+  FilesVerification v = Verify({old, logs_.host_a});
+  ASSERT_EQ(v.problems.size(), 1u);
+  EXPECT_EQ(v.problems[0].message,
+            absl::StrCat(old, " is an older copy of ", logs_.host_a,
+                         " (replica \"host-a\"): its 4 lines are the first 4 "
+                         "of ",
+                         logs_.host_a,
+                         "; give each replica's log once (the newer one)"));
+}
+
+TEST_F(VerifyFilesTest, ForkedReplicaIsNamedWithTheLineTheyDifferFrom) {
+  // Another log of replica host-a that shares the first 3 lines.
+  const std::string fork = logs_.dir + "/fork.jsonl";
+  std::vector<std::string> a = ReadLines(logs_.host_a);
+  WriteLines(fork, {a[0], a[1], a[2]});
+  FilesVerification v = Verify({logs_.host_a, fork});
+  ASSERT_EQ(v.problems.size(), 1u);
+  EXPECT_THAT(v.problems[0].message, HasSubstr("older copy"));
+  std::vector<std::string> forked = {
+      a[0], a[1],
+      testing::Rehash(absl::StrReplaceAll(a[2], {{"adm-1", "adm-X"}}))};
+  WriteLines(fork, forked);
+  v = Verify({logs_.host_a, fork});
+  ASSERT_EQ(v.problems.size(), 1u);
+  EXPECT_EQ(v.problems[0].message,
+            absl::StrCat(logs_.host_a, " and ", fork,
+                         " both hold replica \"host-a\" but differ from line "
+                         "3 on: two brokers wrote with the same "
+                         "--replica-id, or one of the logs was rewritten"));
+}
+
+TEST_F(VerifyFilesTest, CompareLogsFindsTheFirstDifference) {
+  ASSERT_OK_AND_ASSIGN(LogComparison same,
+                       CompareLogs(logs_.host_a, logs_.host_a));
+  EXPECT_EQ(same.first_difference, 0u);
+  ASSERT_OK_AND_ASSIGN(LogComparison diff,
+                       CompareLogs(logs_.host_a, logs_.host_b));
+  EXPECT_EQ(diff.first_difference, 1u);
+  EXPECT_FALSE(diff.a_is_prefix || diff.b_is_prefix);
+}
+
+}  // namespace
+}  // namespace secretctl
