@@ -503,6 +503,10 @@ TEST_F(AdminCommandsTest, KekRotateRewrapsAndEveryChangeIsAudited) {
   EXPECT_THAT(
       types, ElementsAre("admin.secret.put", "admin.secret.put",
                          "admin.kek.rotate", "admin.kek.rotate", "checkpoint"));
+  // The auditors' tool agrees: intact and signed with the data directory's
+  // audit key.
+  ProcessResult verify = Admin({"audit", "verify", "--require-signed", path});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
 TEST_F(AdminCommandsTest, WithoutABrokerTheCommandsSaySo) {
