@@ -21,7 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "secretd/admin/testing/background_process.h"
+#include "common/testing/background_process.h"
 #include "secretd/audit/verifier.h"
 
 namespace secretctl {
@@ -29,7 +29,7 @@ namespace {
 
 using ::common::testing::ProcessResult;
 using ::common::testing::RunProcess;
-using ::secretd::testing::BackgroundProcess;
+using ::common::testing::BackgroundProcess;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;

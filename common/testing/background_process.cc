@@ -1,4 +1,4 @@
-#include "secretd/admin/testing/background_process.h"
+#include "common/testing/background_process.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -15,7 +15,7 @@
 
 extern char** environ;
 
-namespace secretd::testing {
+namespace common::testing {
 
 absl::StatusOr<std::unique_ptr<BackgroundProcess>> BackgroundProcess::Start(
     const std::vector<std::string>& argv, const std::string& ready_prefix,
@@ -96,4 +96,4 @@ int BackgroundProcess::SignalAndWait(int signal) {
   return exit_code_;
 }
 
-}  // namespace secretd::testing
+}  // namespace common::testing

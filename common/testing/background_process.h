@@ -8,8 +8,8 @@
 //   EXPECT_EQ(host->Stop(), 0);   // SIGTERM, then wait
 //
 // Thread-compatible.
-#ifndef SECRETD_SECRETD_ADMIN_TESTING_BACKGROUND_PROCESS_H_
-#define SECRETD_SECRETD_ADMIN_TESTING_BACKGROUND_PROCESS_H_
+#ifndef SECRETD_COMMON_TESTING_BACKGROUND_PROCESS_H_
+#define SECRETD_COMMON_TESTING_BACKGROUND_PROCESS_H_
 
 #include <sys/types.h>
 
@@ -20,7 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace secretd::testing {
+namespace common::testing {
 
 class BackgroundProcess final {
  public:
@@ -58,6 +58,6 @@ class BackgroundProcess final {
   std::string ready_output_;
 };
 
-}  // namespace secretd::testing
+}  // namespace common::testing
 
-#endif  // SECRETD_SECRETD_ADMIN_TESTING_BACKGROUND_PROCESS_H_
+#endif  // SECRETD_COMMON_TESTING_BACKGROUND_PROCESS_H_
