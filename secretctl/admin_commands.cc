@@ -212,15 +212,6 @@ class AdminClient {
 
   v1::Admin::Stub& stub() { return *stub_; }
 
-  // A context for one call.
-  static std::unique_ptr<grpc::ClientContext> Context(
-      absl::Duration timeout = kCallTimeout) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(std::chrono::system_clock::now() +
-                          absl::ToChronoSeconds(timeout));
-    return context;
-  }
-
   // Prints a failed call's error and returns kExitRefused.
   int Failed(const Invocation& inv, const grpc::ClientContext& context,
              const grpc::Status& status) const {
@@ -283,6 +274,34 @@ class AdminClient {
   std::unique_ptr<v1::Admin::Stub> stub_;
 };
 
+// Calls one admin RPC on the broker of --data-dir. nullopt if it
+// succeeded; otherwise prints why and returns the exit code. A refused
+// change of `what` (e.g. `role "web"`, when given) is reported with a
+// heading over its list of problems.
+template <typename Request, typename Response>
+std::optional<int> CallAdmin(
+    const Invocation& inv,
+    grpc::Status (v1::Admin::Stub::*method)(grpc::ClientContext*,
+                                            const Request&, Response*),
+    const Request& request, Response* response,
+    absl::Duration timeout = kCallTimeout, absl::string_view what = "") {
+  int code = kExitOk;
+  std::unique_ptr<AdminClient> client = AdminClient::Connect(inv, &code);
+  if (client == nullptr) return code;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       absl::ToChronoSeconds(timeout));
+  const grpc::Status s = (client->stub().*method)(&context, request, response);
+  if (s.ok()) return std::nullopt;
+  if (s.error_code() == grpc::INVALID_ARGUMENT && !what.empty()) {
+    inv.err() << inv.command_line_name() << ": " << what
+              << " was not stored; nothing changed. Every problem:\n"
+              << s.error_message() << "\n";
+    return kExitRefused;
+  }
+  return client->Failed(inv, context, s);
+}
+
 // ---- init ----
 
 int Init(const Invocation& inv) {
@@ -324,16 +343,14 @@ int Init(const Invocation& inv) {
 int TrustPut(const Invocation& inv) {
   absl::StatusOr<std::string> jwks = ReadDocument(inv.Get("jwks"), "JWKS");
   if (!jwks.ok()) return inv.Refused(jwks.status().message());
-  int code = kExitOk;
-  auto client = AdminClient::Connect(inv, &code);
-  if (client == nullptr) return code;
   v1::PutTrustRequest request;
   request.set_issuer(inv.args()[0]);
   request.set_jwks_json(*std::move(jwks));
   v1::PutTrustResponse response;
-  auto context = AdminClient::Context();
-  grpc::Status s = client->stub().PutTrust(context.get(), request, &response);
-  if (!s.ok()) return client->Failed(inv, *context, s);
+  if (std::optional<int> failed =
+          CallAdmin(inv, &v1::Admin::Stub::PutTrust, request, &response)) {
+    return *failed;
+  }
   const int n = response.key_ids_size();
   inv.out() << "issuer " << Quote(response.issuer()) << " trusted with " << n
             << (n == 1 ? " key: " : " keys: ")
@@ -345,13 +362,12 @@ int TrustList(const Invocation& inv) {
   int code = kExitOk;
   std::optional<bool> json = WantJson(inv, &code);
   if (!json.has_value()) return code;
-  auto client = AdminClient::Connect(inv, &code);
-  if (client == nullptr) return code;
   v1::ListTrustResponse response;
-  auto context = AdminClient::Context();
-  grpc::Status s = client->stub().ListTrust(context.get(),
-                                            v1::ListTrustRequest(), &response);
-  if (!s.ok()) return client->Failed(inv, *context, s);
+  if (std::optional<int> failed =
+          CallAdmin(inv, &v1::Admin::Stub::ListTrust, v1::ListTrustRequest(),
+                    &response)) {
+    return *failed;
+  }
   if (*json) {
     nlohmann::ordered_json out = {{"issuers", nlohmann::ordered_json::array()}};
     for (const v1::TrustBundle& b : response.bundles()) {
@@ -379,16 +395,13 @@ int TrustList(const Invocation& inv) {
 }
 
 int TrustDelete(const Invocation& inv) {
-  int code = kExitOk;
-  auto client = AdminClient::Connect(inv, &code);
-  if (client == nullptr) return code;
   v1::DeleteTrustRequest request;
   request.set_issuer(inv.args()[0]);
   v1::DeleteTrustResponse response;
-  auto context = AdminClient::Context();
-  grpc::Status s =
-      client->stub().DeleteTrust(context.get(), request, &response);
-  if (!s.ok()) return client->Failed(inv, *context, s);
+  if (std::optional<int> failed =
+          CallAdmin(inv, &v1::Admin::Stub::DeleteTrust, request, &response)) {
+    return *failed;
+  }
   inv.out() << "issuer " << Quote(request.issuer())
             << " is no longer trusted\n";
   return kExitOk;
@@ -457,20 +470,11 @@ int RolePut(const Invocation& inv) {
   }
   if (!errors.empty()) return inv.Refused(absl::StrJoin(errors, "\n"));
 
-  int code = kExitOk;
-  auto client = AdminClient::Connect(inv, &code);
-  if (client == nullptr) return code;
   v1::PutRoleResponse response;
-  auto context = AdminClient::Context();
-  grpc::Status s = client->stub().PutRole(context.get(), request, &response);
-  if (!s.ok()) {
-    if (s.error_code() == grpc::INVALID_ARGUMENT) {
-      inv.err() << inv.command_line_name() << ": role " << Quote(role->name())
-                << " was not stored; nothing changed. Every problem:\n";
-      inv.err() << s.error_message() << "\n";
-      return kExitRefused;
-    }
-    return client->Failed(inv, *context, s);
+  if (std::optional<int> failed =
+          CallAdmin(inv, &v1::Admin::Stub::PutRole, request, &response,
+                    kCallTimeout, absl::StrCat("role ", Quote(role->name())))) {
+    return *failed;
   }
   const v1::Role& stored = response.role();
   inv.out() << "role " << Quote(stored.name()) << " stored: trust policy "
@@ -487,14 +491,13 @@ int RoleGet(const Invocation& inv) {
   int code = kExitOk;
   std::optional<bool> json = WantJson(inv, &code);
   if (!json.has_value()) return code;
-  auto client = AdminClient::Connect(inv, &code);
-  if (client == nullptr) return code;
   v1::GetRoleRequest request;
   request.set_name(inv.args()[0]);
   v1::Role role;
-  auto context = AdminClient::Context();
-  grpc::Status s = client->stub().GetRole(context.get(), request, &role);
-  if (!s.ok()) return client->Failed(inv, *context, s);
+  if (std::optional<int> failed =
+          CallAdmin(inv, &v1::Admin::Stub::GetRole, request, &role)) {
+    return *failed;
+  }
   if (*json) {
     inv.out() << RoleJson(role, /*with_documents=*/true).dump() << "\n";
     return kExitOk;
@@ -522,13 +525,12 @@ int RoleList(const Invocation& inv) {
   int code = kExitOk;
   std::optional<bool> json = WantJson(inv, &code);
   if (!json.has_value()) return code;
-  auto client = AdminClient::Connect(inv, &code);
-  if (client == nullptr) return code;
   v1::ListRolesResponse response;
-  auto context = AdminClient::Context();
-  grpc::Status s = client->stub().ListRoles(context.get(),
-                                            v1::ListRolesRequest(), &response);
-  if (!s.ok()) return client->Failed(inv, *context, s);
+  if (std::optional<int> failed =
+          CallAdmin(inv, &v1::Admin::Stub::ListRoles, v1::ListRolesRequest(),
+                    &response)) {
+    return *failed;
+  }
   if (*json) {
     nlohmann::ordered_json out = {{"roles", nlohmann::ordered_json::array()}};
     for (const v1::Role& r : response.roles()) {
@@ -557,15 +559,13 @@ int RoleList(const Invocation& inv) {
 }
 
 int RoleDelete(const Invocation& inv) {
-  int code = kExitOk;
-  auto client = AdminClient::Connect(inv, &code);
-  if (client == nullptr) return code;
   v1::DeleteRoleRequest request;
   request.set_name(inv.args()[0]);
   v1::DeleteRoleResponse response;
-  auto context = AdminClient::Context();
-  grpc::Status s = client->stub().DeleteRole(context.get(), request, &response);
-  if (!s.ok()) return client->Failed(inv, *context, s);
+  if (std::optional<int> failed =
+          CallAdmin(inv, &v1::Admin::Stub::DeleteRole, request, &response)) {
+    return *failed;
+  }
   inv.out() << "role " << Quote(request.name()) << " deleted\n";
   return kExitOk;
 }
@@ -579,8 +579,6 @@ int SecretPut(const Invocation& inv) {
   absl::StatusOr<keys::SecretBytes> value =
       ReadSecretValue(inv.Get("value-file"), inv.err());
   if (!value.ok()) return inv.Refused(value.status().message());
-  auto client = AdminClient::Connect(inv, &code);
-  if (client == nullptr) return code;
   v1::PutSecretRequest request;
   request.set_name(inv.args()[0]);
   // The proto's copy cannot live in guarded memory; it is wiped right after
@@ -588,10 +586,10 @@ int SecretPut(const Invocation& inv) {
   request.set_value(
       std::string(value->AsStringView(keys::InsecureSecretAccess::Get())));
   v1::PutSecretResponse response;
-  auto context = AdminClient::Context();
-  grpc::Status s = client->stub().PutSecret(context.get(), request, &response);
+  const std::optional<int> failed =
+      CallAdmin(inv, &v1::Admin::Stub::PutSecret, request, &response);
   keys::WipeString(request.mutable_value());
-  if (!s.ok()) return client->Failed(inv, *context, s);
+  if (failed.has_value()) return *failed;
   if (*json) {
     inv.out() << nlohmann::ordered_json{{"name", response.name()},
                                         {"version", response.version()}}
@@ -608,15 +606,13 @@ int SecretList(const Invocation& inv) {
   int code = kExitOk;
   std::optional<bool> json = WantJson(inv, &code);
   if (!json.has_value()) return code;
-  auto client = AdminClient::Connect(inv, &code);
-  if (client == nullptr) return code;
   v1::ListSecretsRequest request;
   if (!inv.args().empty()) request.set_prefix(inv.args()[0]);
   v1::ListSecretsResponse response;
-  auto context = AdminClient::Context();
-  grpc::Status s =
-      client->stub().ListSecrets(context.get(), request, &response);
-  if (!s.ok()) return client->Failed(inv, *context, s);
+  if (std::optional<int> failed =
+          CallAdmin(inv, &v1::Admin::Stub::ListSecrets, request, &response)) {
+    return *failed;
+  }
   if (*json) {
     nlohmann::ordered_json out = {{"secrets", nlohmann::ordered_json::array()}};
     for (const v1::SecretInfo& info : response.secrets()) {
@@ -672,17 +668,14 @@ int SecretDisable(const Invocation& inv) {
         "give the version to disable as NAME@VERSION, e.g. ", ref->name,
         "@1 (\"secretctl secret list\" shows the versions)"));
   }
-  int code = kExitOk;
-  auto client = AdminClient::Connect(inv, &code);
-  if (client == nullptr) return code;
   v1::DisableSecretVersionRequest request;
   request.set_name(ref->name);
   request.set_version(*ref->version);
   v1::DisableSecretVersionResponse response;
-  auto context = AdminClient::Context();
-  grpc::Status s =
-      client->stub().DisableSecretVersion(context.get(), request, &response);
-  if (!s.ok()) return client->Failed(inv, *context, s);
+  if (std::optional<int> failed = CallAdmin(
+          inv, &v1::Admin::Stub::DisableSecretVersion, request, &response)) {
+    return *failed;
+  }
   inv.out() << "version " << *ref->version << " of secret " << Quote(ref->name)
             << " is disabled: it is never released again\n";
   return kExitOk;
@@ -694,13 +687,12 @@ int KekRotate(const Invocation& inv) {
   int code = kExitOk;
   std::optional<bool> json = WantJson(inv, &code);
   if (!json.has_value()) return code;
-  auto client = AdminClient::Connect(inv, &code);
-  if (client == nullptr) return code;
   v1::RotateKekResponse response;
-  auto context = AdminClient::Context(kRotateTimeout);
-  grpc::Status s = client->stub().RotateKek(context.get(),
-                                            v1::RotateKekRequest(), &response);
-  if (!s.ok()) return client->Failed(inv, *context, s);
+  if (std::optional<int> failed =
+          CallAdmin(inv, &v1::Admin::Stub::RotateKek, v1::RotateKekRequest(),
+                    &response, kRotateTimeout)) {
+    return *failed;
+  }
   if (*json) {
     inv.out() << nlohmann::ordered_json{{"old_kek_id", response.old_kek_id()},
                                         {"new_kek_id", response.new_kek_id()},
