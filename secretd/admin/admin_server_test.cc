@@ -225,6 +225,15 @@ TEST_F(AdminServerTest, EveryConnectionIsChecked) {
   EXPECT_EQ(server->stats().accepted, 3u);
 }
 
+TEST_F(AdminServerTest, RequestsOverTheSizeLimitAreRefusedByGrpc) {
+  std::unique_ptr<AdminServer> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<v1::Admin::Stub> stub = Connect();
+  grpc::Status s = PutTrust(*stub, std::string(kMaxAdminMessageBytes, 'x'));
+  EXPECT_EQ(s.error_code(), grpc::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_THAT(audit().records(), SizeIs(0));
+}
+
 TEST_F(AdminServerTest, StartRefusesAPathInUseOrNotASocket) {
   std::unique_ptr<AdminServer> first = StartServer();
   ASSERT_NE(first, nullptr);
