@@ -17,19 +17,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/testing/background_process.h"
 #include "common/testing/subprocess.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "common/testing/background_process.h"
 #include "secretd/audit/verifier.h"
 
 namespace secretctl {
 namespace {
 
+using ::common::testing::BackgroundProcess;
 using ::common::testing::ProcessResult;
 using ::common::testing::RunProcess;
-using ::common::testing::BackgroundProcess;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
