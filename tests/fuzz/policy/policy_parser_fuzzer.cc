@@ -26,11 +26,12 @@ void Check(bool ok) {
 const policy::Context& FuzzContext() {
   static const policy::Context* ctx = [] {
     auto* c = new policy::Context;
-    policy::AddClaims(nlohmann::json::parse(R"({
+    Check(policy::AddClaims(nlohmann::json::parse(R"({
       "sub": "web-1", "iss": "https://attest.example", "aud": ["a", "b"],
       "iat": 1717236888, "spot": true, "level": 2.5, "groups": [],
       "tags": {"team": "ops", "env": "prod"}})"),
-                      c);
+                            c)
+              .ok());
     c->AddString(policy::kCurrentTimeKey, "2024-06-01T10:15:00Z");
     c->AddInt(policy::kEpochTimeKey, 1717236900);
     c->AddString(policy::kSourceIpKey, "10.1.2.3");
