@@ -225,6 +225,41 @@ TEST(CompiledRoleTest, TopLevelClaimCannotPoseAsATag) {
             DecisionEffect::kImplicitDeny);
 }
 
+TEST(CompiledRoleTest, WarningsOfEveryDocumentAreExposed) {
+  ASSERT_OK_AND_ASSIGN(auto role, CompiledRole::Compile(ProdRole()));
+  EXPECT_THAT(role->warnings(),
+              ::testing::ElementsAre(
+                  "policy \"team.json\": Statement[1].NotResource: this Deny "
+                  "is skipped when claim:tags/team is absent or has several "
+                  "values; give the variable a default, e.g. "
+                  "${claim:tags/team, ''}, or guard it with a Null "
+                  "condition"));
+  ASSERT_OK_AND_ASSIGN(auto web, CompiledRole::Compile(WebRole()));
+  EXPECT_THAT(web->warnings(), ::testing::IsEmpty());
+}
+
+// The fail-open case the warning is about, and its remedy: a default makes
+// the Deny apply when the team tag is absent.
+TEST(CompiledRoleTest, DenyVariableWithoutDefaultIsSkippedAndADefaultFixesIt) {
+  ASSERT_OK_AND_ASSIGN(auto role, CompiledRole::Compile(ProdRole()));
+  Context none;
+  ASSERT_OK(AddClaims(nlohmann::json::parse(R"({"sub": "i-1"})"), &none));
+  EXPECT_EQ(role->EvaluateGetSecret("teams/b/key", none).effect,
+            DecisionEffect::kAllow);
+  RoleDefinition fixed = ProdRole();
+  fixed.permission_policies[1].json =
+      R"({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Any", "Effect": "Allow", "Action": "secrets:Get",
+             "Resource": "secret/teams/*"},
+            {"Sid": "OtherTeams", "Effect": "Deny", "Action": "secrets:Get",
+             "NotResource": "secret/teams/${claim:tags/team, ''}/*"}]})";
+  ASSERT_OK_AND_ASSIGN(auto safe, CompiledRole::Compile(fixed));
+  EXPECT_THAT(safe->warnings(), ::testing::IsEmpty());
+  Decision d = safe->EvaluateGetSecret("teams/b/key", none);
+  EXPECT_EQ(d.effect, DecisionEffect::kExplicitDeny);
+  EXPECT_EQ(d.statement->sid, "OtherTeams");
+}
+
 TEST(RoleNameTest, AcceptsSecretLikeNames) {
   EXPECT_THAT(ValidateRoleName("web"), IsOk());
   EXPECT_THAT(ValidateRoleName("prod/web-1.v2_a"), IsOk());
