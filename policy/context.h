@@ -139,8 +139,11 @@ struct Request {
 //  - the claim "tags" is present but not an object;
 //  - `context` already has a key a claim maps to (add the claims once).
 // The broker must refuse such a token (UNAUTHENTICATED, audit reason
-// claim_invalid) and evaluate nothing.
-absl::Status AddClaims(const nlohmann::json& claims, Context* context);
+// claim_invalid) and evaluate nothing. [[nodiscard]]: ignoring the status
+// would evaluate the policies without the claims, failing Deny statements
+// open.
+[[nodiscard]] absl::Status AddClaims(const nlohmann::json& claims,
+                                     Context* context);
 
 // Adds secretd:CurrentTime (RFC 3339) and secretd:EpochTime (seconds).
 void AddRequestTime(absl::Time now, Context* context);
