@@ -3,6 +3,7 @@
 #include <map>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "policy/internal/pattern.h"
@@ -289,11 +290,15 @@ absl::Status AddClaims(const Json& claims, Context* context) {
   };
   std::vector<Planned> planned;
   for (const auto& [name, value] : claims.items()) {
-    if (name.find('/') != std::string::npos) {
+    // Only a name starting with "tags/" could alias a tag's key; other
+    // names with "/" (URL-style claims such as "https://x.example/roles")
+    // map to keys no tag can take.
+    if (absl::StartsWithIgnoreCase(name, "tags/")) {
       return absl::InvalidArgumentError(absl::StrCat(
           "claim ", QuoteName(name),
-          " has \"/\" in its name, which could alias a tag (\"/\" is "
-          "reserved for claim:tags/<k>); the claims are refused"));
+          " starts with \"tags/\", which would alias the tag of that name "
+          "(claim:tags/<k> is reserved for the members of \"tags\"); the "
+          "claims are refused"));
     }
     if (name == "tags") {
       if (!value.is_object()) {
@@ -309,8 +314,9 @@ absl::Status AddClaims(const Json& claims, Context* context) {
     }
     planned.push_back({absl::StrCat(kClaimPrefix, name), &value});
   }
-  // Claim names cannot collide with one another now ("/" is only in tag
-  // keys), but the context may already hold one of the keys.
+  // Claim names cannot collide with one another now (none starts with
+  // "tags/", and case twins are refused), but the context may already hold
+  // one of the keys.
   for (const Planned& p : planned) {
     if (context->Find(p.key) != nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(

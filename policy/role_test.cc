@@ -217,9 +217,9 @@ TEST(CompiledRoleTest, TopLevelClaimCannotPoseAsATag) {
                             R"({"tags": {"env": "dev"}, "tags/env": "prod"})"),
                         &ctx),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       "claim \"tags/env\" has \"/\" in its name, which could "
-                       "alias a tag (\"/\" is reserved for claim:tags/<k>); "
-                       "the claims are refused"));
+                       "claim \"tags/env\" starts with \"tags/\", which would "
+                       "alias the tag of that name (claim:tags/<k> is reserved "
+                       "for the members of \"tags\"); the claims are refused"));
   EXPECT_TRUE(ctx.empty());
   EXPECT_EQ(role->EvaluateGetSecret("prod/db", ctx).effect,
             DecisionEffect::kImplicitDeny);
