@@ -118,7 +118,7 @@ absl::StatusOr<VerifiedRelease> ResponseVerifier::Verify(
   const int64_t now_s = absl::ToUnixSeconds(now);
   if (bundle.expires_at() <= now_s) {
     return refuse(absl::StrCat("the bundle expired at ",
-                               absl::FormatTime(absl::RFC3339_sec,
+                               absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
                                                 absl::FromUnixSeconds(
                                                     bundle.expires_at()),
                                                 absl::UTCTimeZone()),
