@@ -58,7 +58,8 @@ enum class Forgery {
   kOtherTokenHash,
   kMissingSecret,     // the last secret dropped
   kExtraSecret,       // one more, unrequested, secret
-  kOtherVersion,      // the first secret's version + 1
+  kOtherVersion,      // the first secret's version + 1 (a mismatch only
+                      // when the request pinned that version)
   kExpired,           // expires_at in the past (of the response's issued_at)
   kExpiryMismatch,    // response.expires_at != bundle.expires_at
 };
