@@ -18,6 +18,8 @@ namespace bootstrap {
 namespace {
 
 constexpr size_t kMaxChallengeField = 4096;
+// An attempt is not started with less time than this left.
+constexpr absl::Duration kMinAttemptTime = absl::Milliseconds(100);
 
 // Printable ASCII (with or without spaces), non-empty, bounded: the
 // challenge and audience go into the attestor's environment and URL.
@@ -68,8 +70,10 @@ absl::StatusOr<VerifiedRelease> Agent::Run() {
     ++attempts_;
     absl::StatusOr<VerifiedRelease> result = Attempt(deadline);
     if (result.ok() || !Retryable(result.status())) return result;
-    const absl::Duration delay = backoff.Next();
-    if (clock_.Now() + delay >= deadline) {
+    // Back off, but keep the last stretch before the deadline for one more
+    // attempt rather than giving up early.
+    const absl::Duration remaining = deadline - clock_.Now();
+    if (remaining <= kMinAttemptTime) {
       return WithExitCode(
           absl::Status(result.status().code(),
                        absl::StrCat("gave up after ", attempts_,
@@ -82,10 +86,14 @@ absl::StatusOr<VerifiedRelease> Agent::Run() {
                                     "): ", result.status().message())),
           ExitCodeOf(result.status()));
     }
-    common::log::Warning("attempt failed; retrying",
-                         {{"attempt", attempts_},
-                          {"error", result.status()},
-                          {"retry_in", Millis(delay)}});
+    const absl::Duration delay =
+        std::min(backoff.Next(), remaining - kMinAttemptTime);
+    common::log::Warning(
+        "attempt failed; retrying",
+        {{"attempt", attempts_},
+         {"error", absl::StrCat(absl::StatusCodeToString(result.status().code()),
+                                ": ", result.status().message())},
+         {"retry_in", Millis(delay)}});
     sleep_(delay);
   }
 }

@@ -13,8 +13,8 @@
 // Retries: an attempt that fails with UNAVAILABLE or DEADLINE_EXCEEDED from
 // the broker (including connection errors), or with a retryable attestor
 // error (kUnavailable: an HTTP endpoint not up yet), is repeated after a
-// Backoff delay, as long as the next attempt can start before the overall
-// deadline (options.timeout from the start). Everything else is final at
+// Backoff delay (shortened so that a last attempt starts 100 ms before the
+// deadline), until the overall deadline (options.timeout from the start). Everything else is final at
 // once: PERMISSION_DENIED, UNAUTHENTICATED, INVALID_ARGUMENT and any other
 // broker answer, a failed attestation command, a response that fails
 // verification.

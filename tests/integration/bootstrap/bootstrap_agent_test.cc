@@ -637,6 +637,7 @@ TEST_F(BootstrapAgentTest, WrongCaIsAConnectionFailure) {
   argv.insert(argv.end(), args.begin(), args.end());
   ProcessResult r = RunProcess(argv);
   EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_THAT(LastLine(r.err), HasSubstr("certificate verify failed"));
   EXPECT_EQ(broker_->challenges(), 0);
   EXPECT_THAT(Snap(out_), IsEmpty());
 }
