@@ -37,6 +37,11 @@ bool Retryable(const absl::Status& status) {
       return true;
     case ExitCode::kAttestationFailed:
       return status.code() == absl::StatusCode::kUnavailable;
+    case ExitCode::kOther:
+      // The broker's "busy, retry later" (its in-flight limit). Its
+      // permanent limits (too many secrets) use the same code; retrying them
+      // until the deadline costs time, not correctness.
+      return status.code() == absl::StatusCode::kResourceExhausted;
     default:
       return false;
   }

@@ -10,8 +10,9 @@
 // The key pair is the same for every attempt; the challenge and the token
 // are fresh each time.
 //
-// Retries: an attempt that fails with UNAVAILABLE or DEADLINE_EXCEEDED from
-// the broker (including connection errors), or with a retryable attestor
+// Retries: an attempt that fails with UNAVAILABLE, DEADLINE_EXCEEDED or
+// RESOURCE_EXHAUSTED (the broker is busy) from the broker (including
+// connection errors), or with a retryable attestor
 // error (kUnavailable: an HTTP endpoint not up yet), is repeated after a
 // Backoff delay (shortened so that a last attempt starts 100 ms before the
 // deadline), until the overall deadline (options.timeout from the start). Everything else is final at

@@ -205,6 +205,13 @@ TEST_F(AgentTest, UnavailableIsRetriedWithBackoffAndAFreshChallenge) {
   EXPECT_THAT(log_[0], HasSubstr("connection refused"));
 }
 
+TEST_F(AgentTest, BusyBrokerIsRetried) {
+  broker_.provision_errors = {absl::ResourceExhaustedError(
+      "request over limit: the broker is busy; retry later")};
+  ASSERT_OK_AND_ASSIGN(VerifiedRelease r, Run());
+  EXPECT_EQ(attempts_, 2);
+}
+
 TEST_F(AgentTest, TheDeadlineEndsTheRetries) {
   for (int i = 0; i < 100; ++i) {
     broker_.challenge_errors.push_back(absl::UnavailableError("refused"));

@@ -177,6 +177,11 @@ class Transaction {
         !s.ok()) {
       return s;
     }
+    // The mode first: after the chown the agent no longer owns the file
+    // and would need CAP_FOWNER to change it.
+    if (fchmod(fd.get(), file.mode) != 0) {
+      return OsError(errno, "cannot set the mode of", display);
+    }
     if ((file.owner.uid != static_cast<uid_t>(-1) ||
          file.owner.gid != static_cast<gid_t>(-1)) &&
         fchown(fd.get(), file.owner.uid, file.owner.gid) != 0) {
@@ -197,9 +202,6 @@ class Transaction {
                         " (the id does not exist in this user namespace)");
       }
       return absl::InternalError(msg);
-    }
-    if (fchmod(fd.get(), file.mode) != 0) {
-      return OsError(errno, "cannot set the mode of", display);
     }
     if (fsync(fd.get()) != 0) return OsError(errno, "cannot fsync", display);
     return absl::OkStatus();
