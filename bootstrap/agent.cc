@@ -80,15 +80,14 @@ absl::StatusOr<VerifiedRelease> Agent::Run() {
     const absl::Duration remaining = deadline - clock_.Now();
     if (remaining <= kMinAttemptTime) {
       return WithExitCode(
-          absl::Status(result.status().code(),
-                       absl::StrCat("gave up after ", attempts_,
-                                    attempts_ == 1 ? " attempt" : " attempts",
-                                    " in ",
-                                    absl::FormatDuration(
-                                        Millis(clock_.Now() - start)),
-                                    " (--timeout ",
-                                    absl::FormatDuration(options_.timeout),
-                                    "): ", result.status().message())),
+          absl::Status(
+              result.status().code(),
+              absl::StrCat("gave up after ", attempts_,
+                           attempts_ == 1 ? " attempt" : " attempts", " in ",
+                           absl::FormatDuration(Millis(clock_.Now() - start)),
+                           " (--timeout ",
+                           absl::FormatDuration(options_.timeout),
+                           "): ", result.status().message())),
           ExitCodeOf(result.status()));
     }
     const absl::Duration delay =
@@ -96,8 +95,9 @@ absl::StatusOr<VerifiedRelease> Agent::Run() {
     common::log::Warning(
         "attempt failed; retrying",
         {{"attempt", attempts_},
-         {"error", absl::StrCat(absl::StatusCodeToString(result.status().code()),
-                                ": ", result.status().message())},
+         {"error",
+          absl::StrCat(absl::StatusCodeToString(result.status().code()), ": ",
+                       result.status().message())},
          {"retry_in", Millis(delay)}});
     sleep_(delay);
   }
@@ -121,9 +121,9 @@ absl::StatusOr<VerifiedRelease> Agent::Attempt(absl::Time deadline) {
         what = absl::StrCat("the broker answered ", rpc, " with ",
                             absl::StatusCodeToString(s.code()));
     }
-    return WithExitCode(absl::Status(s.code(), absl::StrCat(what, ": ",
-                                                            s.message())),
-                        ExitCodeOf(s));
+    return WithExitCode(
+        absl::Status(s.code(), absl::StrCat(what, ": ", s.message())),
+        ExitCodeOf(s));
   };
   auto rpc_deadline = [&] {
     return std::min(deadline, clock_.Now() + options_.rpc_timeout);

@@ -11,14 +11,13 @@
 // are fresh each time.
 //
 // Retries: an attempt that fails with UNAVAILABLE, DEADLINE_EXCEEDED or
-// RESOURCE_EXHAUSTED (the broker is busy) from the broker (including
-// connection errors), or with a retryable attestor
-// error (kUnavailable: an HTTP endpoint not up yet), is repeated after a
-// Backoff delay (shortened so that a last attempt starts 100 ms before the
-// deadline), until the overall deadline (options.timeout from the start). Everything else is final at
-// once: PERMISSION_DENIED, UNAUTHENTICATED, INVALID_ARGUMENT and any other
-// broker answer, a failed attestation command, a response that fails
-// verification.
+// RESOURCE_EXHAUSTED (busy) from the broker, connection errors included, or
+// with a retryable attestor error (kUnavailable: an HTTP endpoint not up
+// yet), is repeated after a Backoff delay (shortened so that a last attempt
+// starts 100 ms before the deadline), until the overall deadline
+// (options.timeout from the start). Everything else is final at once:
+// PERMISSION_DENIED, UNAUTHENTICATED, INVALID_ARGUMENT and any other broker
+// answer, a failed attestation command, a response that fails verification.
 //
 // Errors carry an exit code (exit_code.h): broker codes map by ExitCodeOf;
 // attestation failures are kAttestationFailed (also when the deadline ends

@@ -72,14 +72,15 @@ class FakeClient final : public BrokerClient {
       b_.provision_errors.pop_front();
       return s;
     }
-    auto in = ReleaseFor(request.attestation_token(), request.role(),
-                         {{"app/db/password", 2, "hunter2"}, {"app/api", 1, "k"}},
-                         b_.clock->Now());
+    auto in =
+        ReleaseFor(request.attestation_token(), request.role(),
+                   {{"app/db/password", 2, "hunter2"}, {"app/api", 1, "k"}},
+                   b_.clock->Now());
     if (!in.ok()) return in.status();
     auto jws = keys::Jws::Parse(request.attestation_token());
     nlohmann::json claims = nlohmann::json::parse(jws->payload());
-    auto cnf = keys::Base64UrlDecode(
-        claims["cnf"]["jwk"]["x"].get<std::string>());
+    auto cnf =
+        keys::Base64UrlDecode(claims["cnf"]["jwk"]["x"].get<std::string>());
     return BuildResponse(*in, *cnf, *b_.release, b_.forgery);
   }
 
@@ -129,16 +130,17 @@ class AgentTest : public ::testing::Test {
     options_.role = "web";
     options_.secrets = {{"app/api", std::nullopt}, {"app/db/password", 2}};
     options_.timeout = absl::Seconds(30);
-    common::log::SetSink([this](absl::string_view line) {
-      log_.push_back(std::string(line));
-    });
+    common::log::SetSink(
+        [this](absl::string_view line) { log_.push_back(std::string(line)); });
   }
   ~AgentTest() override { common::log::SetSink(nullptr); }
 
   absl::StatusOr<VerifiedRelease> Run() {
     Agent agent(
         options_,
-        [this] { return std::unique_ptr<BrokerClient>(new FakeClient(broker_)); },
+        [this] {
+          return std::unique_ptr<BrokerClient>(new FakeClient(broker_));
+        },
         attestor_, verifier_, key_pair_, clock_,
         [this](absl::Duration d) {
           sleeps_.push_back(d);
@@ -221,8 +223,9 @@ TEST_F(AgentTest, TheDeadlineEndsTheRetries) {
                           HasSubstr("(--timeout 30s): broker broker.test:8443 "
                                     "unreachable (GetChallenge: UNAVAILABLE): "
                                     "refused")));
-  EXPECT_THAT(r.status().message(),
-              HasSubstr(absl::StrCat("gave up after ", attempts_, " attempts")));
+  EXPECT_THAT(
+      r.status().message(),
+      HasSubstr(absl::StrCat("gave up after ", attempts_, " attempts")));
   EXPECT_EQ(ExitCodeOf(r.status()), ExitCode::kUnreachable);
   absl::Duration slept = absl::ZeroDuration();
   for (absl::Duration d : sleeps_) slept += d;
@@ -305,8 +308,8 @@ TEST_F(AgentTest, TokenForAnotherChallengeOrKeyIsNotSent) {
                           HasSubstr("nonce is not the broker's challenge")));
   EXPECT_EQ(ExitCodeOf(r.status()), ExitCode::kAttestationFailed);
   attestor_.nonce_override.clear();
-  attestor_.cnf_override =
-      keys::Base64UrlEncode(keys::X25519KeyPair::Generate(random_).public_key());
+  attestor_.cnf_override = keys::Base64UrlEncode(
+      keys::X25519KeyPair::Generate(random_).public_key());
   r = Run();
   EXPECT_THAT(r, StatusIs(absl::StatusCode::kFailedPrecondition,
                           HasSubstr("cnf key is not this agent's key")));

@@ -28,8 +28,8 @@ class Attestor {
   // (keys::WipeString) when done. kUnavailable when trying again later may
   // succeed (the endpoint is not up yet); any other code is final. Must
   // return by `deadline` (give or take the time to kill a child).
-  virtual absl::StatusOr<std::string> GetToken(const AttestationRequest& request,
-                                               absl::Time deadline) = 0;
+  virtual absl::StatusOr<std::string> GetToken(
+      const AttestationRequest& request, absl::Time deadline) = 0;
 };
 
 }  // namespace bootstrap

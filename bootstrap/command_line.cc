@@ -34,8 +34,7 @@ absl::StatusOr<std::vector<std::string>> SplitCommandLine(
     absl::string_view command,
     const std::map<std::string, std::string, std::less<>>& variables) {
   auto bad = [](absl::string_view why) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--attest-exec: ", why));
+    return absl::InvalidArgumentError(absl::StrCat("--attest-exec: ", why));
   };
   std::vector<std::string> words;
   std::string word;

@@ -10,7 +10,8 @@
 // written $NAME or ${NAME}, outside single quotes; any other `$` is kept
 // as it is. So
 //
-//   secretctl attest issue --nonce "$SECRETD_NONCE" --cnf-x25519 ${SECRETD_CNF_X25519}
+//   secretctl attest issue --nonce "$SECRETD_NONCE" --cnf-x25519
+//   ${SECRETD_CNF_X25519}
 //
 // runs secretctl with the challenge and the key as two arguments. A word
 // that expands to nothing is kept as an empty argument.

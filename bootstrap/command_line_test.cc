@@ -20,10 +20,9 @@ TEST(SplitCommandLineTest, SplitsOnWhitespace) {
 }
 
 TEST(SplitCommandLineTest, QuotesAndBackslashesWorkAsInAShell) {
-  EXPECT_THAT(SplitCommandLine(R"(a 'b c' "d e" f\ g "h\"i" 'j\k' "")",
-                               kVars),
-              IsOkAndHolds(ElementsAre("a", "b c", "d e", "f g", "h\"i",
-                                       "j\\k", "")));
+  EXPECT_THAT(
+      SplitCommandLine(R"(a 'b c' "d e" f\ g "h\"i" 'j\k' "")", kVars),
+      IsOkAndHolds(ElementsAre("a", "b c", "d e", "f g", "h\"i", "j\\k", "")));
 }
 
 TEST(SplitCommandLineTest, ExpandsOnlyTheGivenVariables) {
@@ -31,10 +30,9 @@ TEST(SplitCommandLineTest, ExpandsOnlyTheGivenVariables) {
       SplitCommandLine(
           R"(x --nonce $SECRETD_NONCE --aud "${SECRETD_AUDIENCE}" $HOME ${X} '$SECRETD_NONCE' \$SECRETD_NONCE $ a$SECRETD_NONCE.b)",
           kVars),
-      IsOkAndHolds(ElementsAre("x", "--nonce", "n0nce", "--aud",
-                               "secretd test", "$HOME", "${X}",
-                               "$SECRETD_NONCE", "$SECRETD_NONCE", "$",
-                               "an0nce.b")));
+      IsOkAndHolds(ElementsAre("x", "--nonce", "n0nce", "--aud", "secretd test",
+                               "$HOME", "${X}", "$SECRETD_NONCE",
+                               "$SECRETD_NONCE", "$", "an0nce.b")));
 }
 
 TEST(SplitCommandLineTest, ExpansionIsNotSplitAgain) {

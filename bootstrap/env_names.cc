@@ -22,8 +22,8 @@ std::string EnvVarNameFor(absl::string_view secret_name) {
 }
 
 absl::Status ValidateEnvVarName(absl::string_view name) {
-  bool ok = !name.empty() && name.size() <= 255 &&
-            !absl::ascii_isdigit(name[0]);
+  bool ok =
+      !name.empty() && name.size() <= 255 && !absl::ascii_isdigit(name[0]);
   for (char c : name) ok = ok && (absl::ascii_isalnum(c) || c == '_');
   if (ok) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(

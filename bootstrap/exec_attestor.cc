@@ -120,8 +120,8 @@ absl::StatusOr<std::string> ExecAttestor::GetToken(
     sigset_t mask, defaults;
     sigemptyset(&mask);
     sigemptyset(&defaults);
-    for (int sig : {SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1,
-                    SIGUSR2, SIGALRM, SIGCHLD}) {
+    for (int sig : {SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
+                    SIGALRM, SIGCHLD}) {
       sigaddset(&defaults, sig);
     }
     posix_spawnattr_setflags(&sa.attr, POSIX_SPAWN_SETPGROUP |
@@ -130,8 +130,8 @@ absl::StatusOr<std::string> ExecAttestor::GetToken(
     posix_spawnattr_setpgroup(&sa.attr, 0);
     posix_spawnattr_setsigmask(&sa.attr, &mask);
     posix_spawnattr_setsigdefault(&sa.attr, &defaults);
-    rc = posix_spawnp(&pid, program.c_str(), &sa.actions, &sa.attr,
-                      argv.data(), envp.data());
+    rc = posix_spawnp(&pid, program.c_str(), &sa.actions, &sa.attr, argv.data(),
+                      envp.data());
   }
   close(pipefd[1]);
   if (rc != 0) {

@@ -46,9 +46,9 @@ class ExecAttestorTest : public ::testing::Test {
 };
 
 TEST_F(ExecAttestorTest, TokenIsStdoutWithTheVariablesInEnvironmentAndArgs) {
-  const std::string script = Script(
-      R"(printf '%s.%s.%s.%s\n\n' "$SECRETD_NONCE" "$SECRETD_AUDIENCE" )"
-      R"("$SECRETD_CNF_X25519" "$2")");
+  const std::string script =
+      Script(R"(printf '%s.%s.%s.%s\n\n' "$SECRETD_NONCE" "$SECRETD_AUDIENCE" )"
+             R"("$SECRETD_CNF_X25519" "$2")");
   EXPECT_THAT(Run(absl::StrCat(script, " --nonce ${SECRETD_NONCE}")),
               IsOkAndHolds("n0nce.secretd.test.K3y.n0nce"));
 }
@@ -90,10 +90,10 @@ TEST_F(ExecAttestorTest, HangingCommandIsKilledAtTheDeadline) {
 }
 
 TEST_F(ExecAttestorTest, CommandThatClosesStdoutButHangsIsKilled) {
-  EXPECT_THAT(Run(Script("echo tok; exec >&-; sleep 30"),
-                  absl::Milliseconds(300)),
-              StatusIs(absl::StatusCode::kDeadlineExceeded,
-                       HasSubstr("did not exit in time")));
+  EXPECT_THAT(
+      Run(Script("echo tok; exec >&-; sleep 30"), absl::Milliseconds(300)),
+      StatusIs(absl::StatusCode::kDeadlineExceeded,
+               HasSubstr("did not exit in time")));
 }
 
 TEST_F(ExecAttestorTest, MissingCommandFails) {

@@ -30,17 +30,16 @@ absl::StatusOr<std::string> FindExecutable(absl::string_view command,
   if (command.find('/') != absl::string_view::npos) {
     std::string path(command);
     if (IsExecutableFile(path)) return path;
-    return absl::NotFoundError(absl::StrCat(
-        "--exec: \"", command, "\" is not an executable file"));
+    return absl::NotFoundError(
+        absl::StrCat("--exec: \"", command, "\" is not an executable file"));
   }
   if (path_env.empty()) path_env = "/usr/local/bin:/usr/bin:/bin";
   for (absl::string_view dir : absl::StrSplit(path_env, ':')) {
-    std::string candidate =
-        absl::StrCat(dir.empty() ? "." : dir, "/", command);
+    std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/", command);
     if (IsExecutableFile(candidate)) return candidate;
   }
-  return absl::NotFoundError(absl::StrCat("--exec: command \"", command,
-                                          "\" not found in PATH"));
+  return absl::NotFoundError(
+      absl::StrCat("--exec: command \"", command, "\" not found in PATH"));
 }
 
 absl::StatusOr<std::vector<std::string>> PlanVariableNames(
@@ -60,17 +59,16 @@ absl::StatusOr<std::vector<std::string>> PlanVariableNames(
           ": MODE and OWNER apply to files; with --exec write NAME or "
           "NAME=VARIABLE"));
     }
-    std::string var =
-        spec.target.empty() ? EnvVarNameFor(secret) : spec.target;
+    std::string var = spec.target.empty() ? EnvVarNameFor(secret) : spec.target;
     if (absl::Status s = ValidateEnvVarName(var); !s.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--secret ", secret, ": ", s.message()));
     }
     if (auto it = taken.find(var); it != taken.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "secrets \"", it->second, "\" and \"", secret,
-          "\" would both be the variable ", var,
-          "; name one of them with NAME=VARIABLE"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("secrets \"", it->second, "\" and \"", secret,
+                       "\" would both be the variable ", var,
+                       "; name one of them with NAME=VARIABLE"));
     }
     if (inherited_names.count(var) > 0) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -1,11 +1,13 @@
 // `--exec -- CMD ARGS...`: replacing the agent with CMD, the secrets in its
 // environment (docs/bootstrap.md §3).
 //
-//   ASSIGN_OR_RETURN(std::string path, FindExecutable(argv[0], getenv("PATH")));
+//   ASSIGN_OR_RETURN(std::string path, FindExecutable(argv[0],
+//   getenv("PATH")));
 //   ...provision...
-//   ASSIGN_OR_RETURN(ExecEnvironment env, ExecEnvironment::Build(inherited, vars));
-//   release.secrets.clear(); key_pair.reset();        // wipe before exec
-//   absl::Status s = ExecCommand(path, argv, env);    // returns only on failure
+//   ASSIGN_OR_RETURN(ExecEnvironment env, ExecEnvironment::Build(inherited,
+//   vars)); release.secrets.clear(); key_pair.reset();        // wipe before
+//   exec absl::Status s = ExecCommand(path, argv, env);    // returns only on
+//   failure
 //
 // CMD replaces the agent (execve, same PID), so under systemd it becomes the
 // service's main process. Its environment is the agent's own plus one

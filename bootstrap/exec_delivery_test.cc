@@ -25,9 +25,9 @@ TEST(FindExecutableTest, SearchesPathLikeExecvp) {
   EXPECT_THAT(FindExecutable("sh", "/nonexistent:/bin"),
               IsOkAndHolds("/bin/sh"));
   EXPECT_THAT(FindExecutable("/bin/sh", ""), IsOkAndHolds("/bin/sh"));
-  EXPECT_THAT(FindExecutable("no-such-command-xyz", "/bin"),
-              StatusIs(absl::StatusCode::kNotFound,
-                       HasSubstr("not found in PATH")));
+  EXPECT_THAT(
+      FindExecutable("no-such-command-xyz", "/bin"),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("not found in PATH")));
   EXPECT_THAT(FindExecutable("/etc/passwd", ""),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(FindExecutable("/bin", ""),

@@ -52,8 +52,7 @@ class Fd {
 };
 
 absl::Status OsError(int err, absl::string_view what, absl::string_view path) {
-  std::string msg =
-      absl::StrCat(what, " \"", path, "\": ", std::strerror(err));
+  std::string msg = absl::StrCat(what, " \"", path, "\": ", std::strerror(err));
   switch (err) {
     case EACCES:
     case EPERM:
@@ -161,11 +160,12 @@ class Transaction {
   absl::Status WriteTemp(const FileToWrite& file, int dir,
                          keys::RandomSource& random) {
     const std::string display = Display(file.path);
-    std::string tmp =
-        absl::StrCat(kTempPrefix, keys::HexEncode(keys::RandomBytes(random, 8)));
+    std::string tmp = absl::StrCat(
+        kTempPrefix, keys::HexEncode(keys::RandomBytes(random, 8)));
     Fd fd(openat(dir, tmp.c_str(),
                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd.ok()) return OsError(errno, "cannot create a file next to", display);
+    if (!fd.ok())
+      return OsError(errno, "cannot create a file next to", display);
     absl::string_view base = file.path;
     if (size_t slash = base.rfind('/'); slash != absl::string_view::npos) {
       base.remove_prefix(slash + 1);
@@ -270,7 +270,8 @@ absl::Status ValidateRelativePath(absl::string_view path) {
   }
   if (path.find('\0') != absl::string_view::npos) return bad("contains NUL");
   for (absl::string_view part : absl::StrSplit(path, '/')) {
-    if (part.empty()) return bad("has an empty component ('//' or a final '/')");
+    if (part.empty())
+      return bad("has an empty component ('//' or a final '/')");
     if (part == "." || part == "..") {
       return bad("has a '.' or '..' component; it must stay inside --out-dir");
     }
@@ -292,13 +293,13 @@ absl::Status CheckDistinctPaths(const std::vector<std::string>& paths) {
     // A path that is a directory of another sorts right before the paths
     // below it, possibly after siblings such as "a-b" ('-' < '/'): compare
     // with every later path sharing the prefix.
-    for (size_t j = i + 1;
-         j < sorted.size() && absl::StartsWith(sorted[j], a); ++j) {
+    for (size_t j = i + 1; j < sorted.size() && absl::StartsWith(sorted[j], a);
+         ++j) {
       const std::string& b = sorted[j];
       if (b == a) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "two secrets would be written to \"", a,
-            "\"; give one of them another =PATH"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("two secrets would be written to \"", a,
+                         "\"; give one of them another =PATH"));
       }
       if (b[a.size()] == '/') {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -314,8 +315,7 @@ bool IsMemoryFileSystem(int64_t f_type) {
   return f_type == kTmpfsMagic || f_type == kRamfsMagic;
 }
 
-absl::StatusOr<OutDir> OutDir::Open(const std::string& path,
-                                    bool allow_disk) {
+absl::StatusOr<OutDir> OutDir::Open(const std::string& path, bool allow_disk) {
   if (path.empty()) {
     return absl::InvalidArgumentError("--out-dir is empty");
   }
@@ -359,6 +359,38 @@ OutDir& OutDir::operator=(OutDir&& other) noexcept {
 
 OutDir::~OutDir() {
   if (fd_ >= 0) close(fd_);
+}
+
+absl::Status OutDir::CheckPaths(const std::vector<std::string>& paths) const {
+  for (const std::string& path : paths) {
+    std::vector<absl::string_view> parts = absl::StrSplit(path, '/');
+    parts.pop_back();
+    std::vector<Fd> open;
+    int cur = fd_;
+    std::string rel;
+    for (absl::string_view part : parts) {
+      rel = rel.empty() ? std::string(part) : absl::StrCat(rel, "/", part);
+      const std::string display = absl::StrCat(path_, "/", rel);
+      Fd fd(openat(cur, std::string(part).c_str(),
+                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!fd.ok() && errno == ENOENT) break;  // created when writing
+      if (!fd.ok()) {
+        if (errno == ELOOP || errno == ENOTDIR) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "\"", display,
+              "\" is a symlink or not a directory; refusing to follow it out "
+              "of --out-dir (remove it)"));
+        }
+        return OsError(errno, "cannot open directory", display);
+      }
+      if (absl::Status s = CheckDirectory(fd.get(), display); !s.ok()) {
+        return s;
+      }
+      cur = fd.get();
+      open.push_back(std::move(fd));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status OutDir::WriteAll(const std::vector<FileToWrite>& files,

@@ -58,7 +58,7 @@ bool IsMemoryFileSystem(int64_t f_type);
 struct FileToWrite {
   std::string path;  // relative to the out-dir, ValidateRelativePath-clean
   mode_t mode = kDefaultFileMode;
-  Owner owner;                                // -1: unchanged
+  Owner owner;                               // -1: unchanged
   const keys::SecretBytes* value = nullptr;  // not owned
 };
 
@@ -69,8 +69,7 @@ class OutDir final {
   // kFailedPrecondition if it is not on tmpfs/ramfs and !allow_disk, or is
   // writable by group or others; kNotFound / kPermissionDenied / kInternal
   // from the OS, naming the path.
-  static absl::StatusOr<OutDir> Open(const std::string& path,
-                                     bool allow_disk);
+  static absl::StatusOr<OutDir> Open(const std::string& path, bool allow_disk);
 
   OutDir(OutDir&& other) noexcept;
   OutDir& operator=(OutDir&& other) noexcept;
@@ -79,6 +78,11 @@ class OutDir final {
   ~OutDir();
 
   const std::string& path() const { return path_; }
+
+  // Checks, without writing, the directories of `paths` that already exist
+  // (as WriteAll would: no symlinks, safe owners and modes), so a bad
+  // layout is found before anything is requested. WriteAll checks again.
+  absl::Status CheckPaths(const std::vector<std::string>& paths) const;
 
   // Writes every file as described above. Paths must have passed
   // ValidateRelativePath and CheckDistinctPaths. kFailedPrecondition for a

@@ -81,11 +81,11 @@ class FileWriterTest : public ::testing::Test {
 };
 
 TEST_F(FileWriterTest, WritesFilesWithTheirModesAndCreatesDirectories) {
-  ASSERT_THAT(Write({{"app/db/password", 0400, {}, &a_},
-                     {"flat", 0640, {}, &b_}}),
-              IsOk());
-  EXPECT_THAT(Tree(dir_), ElementsAre("app", "app/db", "app/db/password",
-                                      "flat"));
+  ASSERT_THAT(
+      Write({{"app/db/password", 0400, {}, &a_}, {"flat", 0640, {}, &b_}}),
+      IsOk());
+  EXPECT_THAT(Tree(dir_),
+              ElementsAre("app", "app/db", "app/db/password", "flat"));
   EXPECT_EQ(Read(dir_ + "/app/db/password"), "alpha\n");
   EXPECT_EQ(Read(dir_ + "/flat"), std::string("b\0c", 3));
   EXPECT_EQ(ModeOf(dir_ + "/app/db/password"), 0400u);
@@ -157,6 +157,19 @@ TEST_F(FileWriterTest, SymlinkedDirectoryIsNotFollowed) {
   EXPECT_THAT(Tree(dir_), ElementsAre("app"));
 }
 
+TEST_F(FileWriterTest, CheckPathsFindsSymlinksBeforeWriting) {
+  const std::string outside = dir_ + "-outside2";
+  ASSERT_EQ(mkdir(outside.c_str(), 0700), 0);
+  ASSERT_EQ(mkdir((dir_ + "/a").c_str(), 0700), 0);
+  ASSERT_EQ(symlink(outside.c_str(), (dir_ + "/a/link").c_str()), 0);
+  ASSERT_OK_AND_ASSIGN(OutDir out, OutDir::Open(dir_, true));
+  EXPECT_THAT(out.CheckPaths({"f", "a/new/deeper/f", "b/c"}), IsOk());
+  EXPECT_THAT(out.CheckPaths({"f", "a/link/f"}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("a/link\" is a symlink")));
+  EXPECT_THAT(Tree(dir_), ElementsAre("a", "a/link"));
+}
+
 TEST_F(FileWriterTest, SymlinkAtTheTargetIsReplacedNotFollowed) {
   const std::string outside = dir_ + "-target";
   ASSERT_EQ(symlink(outside.c_str(), (dir_ + "/f").c_str()), 0);
@@ -218,8 +231,8 @@ TEST(ValidateRelativePathTest, AcceptsPlainRelativePaths) {
 }
 
 TEST(ValidateRelativePathTest, RejectsEscapesAndOddPaths) {
-  for (const char* bad : {"", "/etc/passwd", "../x", "a/../../x", "a/./b",
-                          ".", "a//b", "a/", ".bootstrap-tmp-1"}) {
+  for (const char* bad : {"", "/etc/passwd", "../x", "a/../../x", "a/./b", ".",
+                          "a//b", "a/", ".bootstrap-tmp-1"}) {
     EXPECT_THAT(ValidateRelativePath(bad),
                 StatusIs(absl::StatusCode::kInvalidArgument))
         << bad;

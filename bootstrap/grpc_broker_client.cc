@@ -36,8 +36,8 @@ GrpcBrokerClient::GetChallenge(absl::Time deadline) {
   grpc::ClientContext context;
   SetDeadline(context, deadline);
   secretd::v1::GetChallengeResponse response;
-  grpc::Status s =
-      stub_->GetChallenge(&context, secretd::v1::GetChallengeRequest(), &response);
+  grpc::Status s = stub_->GetChallenge(
+      &context, secretd::v1::GetChallengeRequest(), &response);
   if (!s.ok()) return FromGrpc(s);
   return response;
 }

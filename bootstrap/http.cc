@@ -49,8 +49,8 @@ bool IsHostNameChar(char c) {
 absl::StatusOr<std::optional<HttpResponse>> Incomplete(bool at_eof,
                                                        absl::string_view what) {
   if (at_eof) {
-    return Malformed(absl::StrCat("the connection closed in the middle of ",
-                                  what));
+    return Malformed(
+        absl::StrCat("the connection closed in the middle of ", what));
   }
   return std::optional<HttpResponse>();
 }
@@ -91,10 +91,10 @@ absl::StatusOr<std::optional<std::string>> DecodeChunkedInto(
     uint64_t size = 0;
     for (char c : size_text) {
       if (!absl::ascii_isxdigit(c)) return Malformed("bad chunk size");
-      size = size * 16 + static_cast<uint64_t>(
-                             absl::ascii_isdigit(c)
-                                 ? c - '0'
-                                 : absl::ascii_tolower(c) - 'a' + 10);
+      size = size * 16 +
+             static_cast<uint64_t>(absl::ascii_isdigit(c)
+                                       ? c - '0'
+                                       : absl::ascii_tolower(c) - 'a' + 10);
     }
     pos = eol + 2;
     if (size == 0) {
@@ -130,8 +130,8 @@ absl::StatusOr<std::optional<std::string>> DecodeChunkedInto(
       return std::optional<std::string>(std::move(out));
     }
     if (out.size() + size > max_body) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "HTTP response body larger than ", max_body, " bytes"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("HTTP response body larger than ", max_body, " bytes"));
     }
     if (in.size() - pos < size + 2) {
       // Check what has arrived of the data's CRLF.
@@ -170,8 +170,9 @@ absl::StatusOr<Url> ParseUrl(absl::string_view text) {
   }
   for (char c : rest) {
     if (!IsUrlChar(c)) {
-      return bad("has a space, a control character, a non-ASCII byte or a "
-                 "fragment ('#')");
+      return bad(
+          "has a space, a control character, a non-ASCII byte or a "
+          "fragment ('#')");
     }
   }
   const size_t auth_end = rest.find_first_of("/?");
@@ -299,13 +300,12 @@ absl::StatusOr<std::optional<HttpResponse>> ParseHttpResponse(
   absl::string_view code = status_line.substr(9, 3);
   if (code.size() != 3 || !absl::ascii_isdigit(code[0]) ||
       !absl::ascii_isdigit(code[1]) || !absl::ascii_isdigit(code[2]) ||
-      code[0] == '0' ||
-      (status_line.size() > 12 && status_line[12] != ' ') ||
+      code[0] == '0' || (status_line.size() > 12 && status_line[12] != ' ') ||
       !IsFieldText(status_line)) {
     return Malformed("bad status code");
   }
-  response.status = (code[0] - '0') * 100 + (code[1] - '0') * 10 +
-                    (code[2] - '0');
+  response.status =
+      (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
   if (response.status < 200) return Malformed("an interim 1xx response");
 
   std::optional<uint64_t> content_length;
@@ -321,7 +321,8 @@ absl::StatusOr<std::optional<HttpResponse>> ParseHttpResponse(
       if (!IsTokenChar(c)) return Malformed("a bad header name");
     }
     absl::string_view value = line.substr(colon + 1);
-    if (!IsFieldText(value)) return Malformed("a control character in a header");
+    if (!IsFieldText(value))
+      return Malformed("a control character in a header");
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
       value.remove_prefix(1);
     }
@@ -362,8 +363,8 @@ absl::StatusOr<std::optional<HttpResponse>> ParseHttpResponse(
     response.body = **std::move(decoded);
   } else if (content_length.has_value()) {
     if (*content_length > max_body) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "HTTP response body larger than ", max_body, " bytes"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("HTTP response body larger than ", max_body, " bytes"));
     }
     if (body.size() < *content_length) return Incomplete(at_eof, "the body");
     if (body.size() > *content_length) {
@@ -372,8 +373,8 @@ absl::StatusOr<std::optional<HttpResponse>> ParseHttpResponse(
     response.body = std::string(body);
   } else {
     if (body.size() > max_body) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "HTTP response body larger than ", max_body, " bytes"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("HTTP response body larger than ", max_body, " bytes"));
     }
     if (!at_eof) return std::optional<HttpResponse>();
     response.body = std::string(body);

@@ -29,9 +29,10 @@ absl::StatusOr<std::unique_ptr<HttpAttestor>> HttpAttestor::Create(
 
 absl::StatusOr<std::string> HttpAttestor::GetToken(
     const AttestationRequest& request, absl::Time deadline) {
-  const Url url = WithQueryParameters(url_, {{"nonce", request.nonce},
-                                             {"audience", request.audience},
-                                             {"cnf_x25519", request.cnf_x25519}});
+  const Url url =
+      WithQueryParameters(url_, {{"nonce", request.nonce},
+                                 {"audience", request.audience},
+                                 {"cnf_x25519", request.cnf_x25519}});
   HttpGetOptions options;
   options.deadline = deadline;
   options.max_body = keys::kMaxTokenBytes + 2;
@@ -43,9 +44,9 @@ absl::StatusOr<std::string> HttpAttestor::GetToken(
                {"User-Agent", "secretd-bootstrap"}},
               options, clock_);
   if (!response.ok()) {
-    return absl::Status(response.status().code(),
-                        absl::StrCat("attestation endpoint: ",
-                                     response.status().message()));
+    return absl::Status(
+        response.status().code(),
+        absl::StrCat("attestation endpoint: ", response.status().message()));
   }
   const int status = response->status;
   if (status != 200) {

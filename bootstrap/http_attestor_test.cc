@@ -103,9 +103,9 @@ class HttpAttestorTest : public ::testing::Test {
 TEST_F(HttpAttestorTest, SendsTheDocumentedRequestAndReturnsTheBody) {
   TestHttpServer server(
       "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\na.b.c\r\n\r\n");
-  EXPECT_THAT(Get(absl::StrCat("http://127.0.0.1:", server.port(),
-                               "/attest?v=1")),
-              IsOkAndHolds("a.b.c"));
+  EXPECT_THAT(
+      Get(absl::StrCat("http://127.0.0.1:", server.port(), "/attest?v=1")),
+      IsOkAndHolds("a.b.c"));
   EXPECT_EQ(server.request(),
             absl::StrCat("GET /attest?v=1&nonce=n0nce&audience=secretd%20test"
                          "&cnf_x25519=K3y_- HTTP/1.1\r\nHost: 127.0.0.1:",
@@ -133,20 +133,23 @@ TEST_F(HttpAttestorTest, ChunkedAndCloseDelimitedBodiesWork) {
 
 TEST_F(HttpAttestorTest, ServerErrorsAreRetryableClientErrorsAreNot) {
   {
-    TestHttpServer server("HTTP/1.1 503 Unavailable\r\nContent-Length: 0\r\n\r\n");
+    TestHttpServer server(
+        "HTTP/1.1 503 Unavailable\r\nContent-Length: 0\r\n\r\n");
     EXPECT_THAT(Get(absl::StrCat("http://127.0.0.1:", server.port())),
                 StatusIs(absl::StatusCode::kUnavailable,
                          HasSubstr("answered HTTP 503")));
   }
   {
-    TestHttpServer server("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+    TestHttpServer server(
+        "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
     EXPECT_THAT(Get(absl::StrCat("http://127.0.0.1:", server.port())),
                 StatusIs(absl::StatusCode::kFailedPrecondition,
                          HasSubstr("answered HTTP 403")));
   }
   {
-    TestHttpServer server("HTTP/1.1 302 Found\r\nLocation: /x\r\n"
-                          "Content-Length: 0\r\n\r\n");
+    TestHttpServer server(
+        "HTTP/1.1 302 Found\r\nLocation: /x\r\n"
+        "Content-Length: 0\r\n\r\n");
     EXPECT_THAT(Get(absl::StrCat("http://127.0.0.1:", server.port())),
                 StatusIs(absl::StatusCode::kFailedPrecondition));
   }
@@ -160,8 +163,8 @@ TEST_F(HttpAttestorTest, GarbageAndOversizedAnswersAreRefused) {
                          HasSubstr("malformed HTTP response")));
   }
   {
-    TestHttpServer server(absl::StrCat("HTTP/1.1 200 OK\r\n\r\n",
-                                       std::string(20000, 'a')));
+    TestHttpServer server(
+        absl::StrCat("HTTP/1.1 200 OK\r\n\r\n", std::string(20000, 'a')));
     EXPECT_THAT(Get(absl::StrCat("http://127.0.0.1:", server.port())),
                 StatusIs(absl::StatusCode::kResourceExhausted));
   }
@@ -175,17 +178,16 @@ TEST_F(HttpAttestorTest, ConnectionRefusedIsRetryable) {
     // Connect once so the server thread finishes; then the port is closed.
     (void)Get(absl::StrCat("http://127.0.0.1:", port));
   }
-  EXPECT_THAT(Get(absl::StrCat("http://127.0.0.1:", port)),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("cannot connect")));
+  EXPECT_THAT(
+      Get(absl::StrCat("http://127.0.0.1:", port)),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("cannot connect")));
 }
 
 TEST_F(HttpAttestorTest, SilentServerTimesOut) {
   TestHttpServer server("", /*hang=*/true);
   EXPECT_THAT(Get(absl::StrCat("http://127.0.0.1:", server.port()),
                   absl::Milliseconds(300)),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("timed out")));
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("timed out")));
 }
 
 TEST_F(HttpAttestorTest, PlainHttpOnlyToLoopbackOrLinkLocal) {
@@ -195,8 +197,9 @@ TEST_F(HttpAttestorTest, PlainHttpOnlyToLoopbackOrLinkLocal) {
                                  "link-local addresses")));
   EXPECT_THAT(HttpAttestor::Create("http://169.254.169.254/token", "", clock_),
               common::testing::IsOk());
-  EXPECT_THAT(HttpAttestor::Create("http://[fe80::a9fe:a9fe]/token", "", clock_),
-              common::testing::IsOk());
+  EXPECT_THAT(
+      HttpAttestor::Create("http://[fe80::a9fe:a9fe]/token", "", clock_),
+      common::testing::IsOk());
   EXPECT_THAT(HttpAttestor::Create("https://192.0.2.1/token", "", clock_),
               common::testing::IsOk());
   EXPECT_THAT(HttpAttestor::Create("ftp://x/", "", clock_),

@@ -95,8 +95,8 @@ absl::StatusOr<int> Connect(const Url& url, const common::Clock& clock,
   const std::string port = std::to_string(url.port);
   int rc = getaddrinfo(url.host.c_str(), port.c_str(), &hints, &raw);
   if (rc != 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot resolve \"", url.host, "\": ", gai_strerror(rc)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot resolve \"", url.host, "\": ", gai_strerror(rc)));
   }
   std::unique_ptr<addrinfo, AddrinfoDeleter> list(raw);
   if (url.scheme == "http") {
@@ -111,8 +111,8 @@ absl::StatusOr<int> Connect(const Url& url, const common::Clock& clock,
   }
   std::string last_error = "no address";
   for (addrinfo* a = list.get(); a != nullptr; a = a->ai_next) {
-    int fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                    0);
+    int fd =
+        socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
       last_error = std::strerror(errno);
       continue;
@@ -168,7 +168,8 @@ class Stream {
         return absl::InternalError("cannot load the system's trust store");
       }
     } else {
-      BioPtr bio(BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size())));
+      BioPtr bio(
+          BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size())));
       X509_STORE* store = SSL_CTX_get_cert_store(ctx_.get());
       int loaded = 0;
       while (true) {
@@ -206,8 +207,8 @@ class Stream {
       const long verify = SSL_get_verify_result(ssl_.get());
       if (verify != X509_V_OK) {
         return absl::FailedPreconditionError(absl::StrCat(
-            "the TLS certificate of ", Where(url), " does not verify: ",
-            X509_verify_cert_error_string(verify)));
+            "the TLS certificate of ", Where(url),
+            " does not verify: ", X509_verify_cert_error_string(verify)));
       }
       return absl::UnavailableError(absl::StrCat(
           "TLS handshake with ", Where(url), " failed: ", OpenSslReason()));
@@ -240,7 +241,8 @@ class Stream {
   absl::StatusOr<size_t> Read(char* buf, size_t size) {
     while (true) {
       const int ms = RemainingMs(clock_, deadline_);
-      if (ms == 0) return absl::UnavailableError("timed out waiting for the answer");
+      if (ms == 0)
+        return absl::UnavailableError("timed out waiting for the answer");
       SetIoTimeout(socket_.get(), ms);
       if (ssl_ != nullptr) {
         ErrorQueueGuard guard;
@@ -328,8 +330,7 @@ absl::StatusOr<HttpResponse> HttpGet(
   }
   if (absl::Status s = stream.WriteAll(FormatGetRequest(url, headers));
       !s.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat(Where(url), ": ", s.message()));
+    return absl::UnavailableError(absl::StrCat(Where(url), ": ", s.message()));
   }
   // The headers, the body and the chunk framing of the largest body.
   const size_t max_total =
@@ -349,17 +350,16 @@ absl::StatusOr<HttpResponse> HttpGet(
     }
     received.append(buf, *n);
     if (received.size() > max_total) {
-      result = absl::ResourceExhaustedError(
-          absl::StrCat(Where(url), ": response larger than ", max_total,
-                       " bytes"));
+      result = absl::ResourceExhaustedError(absl::StrCat(
+          Where(url), ": response larger than ", max_total, " bytes"));
       break;
     }
     auto parsed =
         ParseHttpResponse(received, /*at_eof=*/*n == 0, options.max_body);
     if (!parsed.ok()) {
-      result = absl::Status(parsed.status().code(),
-                            absl::StrCat(Where(url), ": ",
-                                         parsed.status().message()));
+      result = absl::Status(
+          parsed.status().code(),
+          absl::StrCat(Where(url), ": ", parsed.status().message()));
       break;
     }
     if (parsed->has_value()) {

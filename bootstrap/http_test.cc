@@ -43,8 +43,8 @@ TEST(ParseUrlTest, RejectsWhatItDoesNotSupport) {
 
 TEST(WithQueryParametersTest, AppendsPercentEncodedParameters) {
   Url u{"http", "h", 80, "/t"};
-  EXPECT_EQ(WithQueryParameters(u, {{"nonce", "a-b_c.d~e"},
-                                    {"audience", "x y/z&w=1"}})
+  EXPECT_EQ(WithQueryParameters(
+                u, {{"nonce", "a-b_c.d~e"}, {"audience", "x y/z&w=1"}})
                 .path,
             "/t?nonce=a-b_c.d~e&audience=x%20y%2Fz%26w%3D1");
   u.path = "/t?v=1";

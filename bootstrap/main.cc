@@ -22,7 +22,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "grpc/support/log.h"
 #include "bootstrap/agent.h"
 #include "bootstrap/exec_attestor.h"
 #include "bootstrap/exec_delivery.h"
@@ -40,6 +39,7 @@
 #include "common/logging.h"
 #include "common/process_hardening.h"
 #include "common/status_macros.h"
+#include "grpc/support/log.h"
 #include "keys/key_files.h"
 #include "keys/random.h"
 #include "keys/x25519.h"
@@ -107,8 +107,7 @@ int Run(const common::cli::Invocation& inv, size_t args_after_dashdash) {
   if (inv.Has("verbose")) common::log::SetMinLevel(common::log::Level::kDebug);
   const std::vector<std::string>& args = inv.args();
   if (args.size() != args_after_dashdash) {
-    return Usage(inv, absl::StrCat("unexpected argument \"",
-                                   args.front(),
+    return Usage(inv, absl::StrCat("unexpected argument \"", args.front(),
                                    "\"; a command to run goes after "
                                    "--exec --"));
   }
@@ -125,7 +124,8 @@ int Run(const common::cli::Invocation& inv, size_t args_after_dashdash) {
                  "secrets in the command's environment");
   }
   if (inv.Has("attest-exec") == inv.Has("attest-url")) {
-    return Usage(inv, "give exactly one of --attest-exec CMD or --attest-url URL");
+    return Usage(inv,
+                 "give exactly one of --attest-exec CMD or --attest-url URL");
   }
   if (inv.Has("attest-ca") && !inv.Has("attest-url")) {
     return Usage(inv, "--attest-ca is for an https --attest-url");
@@ -143,7 +143,8 @@ int Run(const common::cli::Invocation& inv, size_t args_after_dashdash) {
   if (!timeout.ok()) return Usage(inv, timeout.status().message());
   absl::StatusOr<int64_t> attest_timeout =
       inv.GetInt("attest-timeout", 10, 1, 3600);
-  if (!attest_timeout.ok()) return Usage(inv, attest_timeout.status().message());
+  if (!attest_timeout.ok())
+    return Usage(inv, attest_timeout.status().message());
 
   std::vector<SecretSpec> specs;
   std::set<std::string> names;
@@ -163,14 +164,14 @@ int Run(const common::cli::Invocation& inv, size_t args_after_dashdash) {
   absl::StatusOr<std::string> release_key =
       keys::ReadPublicKeyFile(inv.Get("release-key"));
   if (!release_key.ok()) {
-    return Usage(inv, absl::StrCat("--release-key: ",
-                                   release_key.status().message()));
+    return Usage(
+        inv, absl::StrCat("--release-key: ", release_key.status().message()));
   }
   absl::StatusOr<ResponseVerifier> verifier =
       ResponseVerifier::Create(*release_key);
   if (!verifier.ok()) {
-    return Usage(inv, absl::StrCat("--release-key: ",
-                                   verifier.status().message()));
+    return Usage(inv,
+                 absl::StrCat("--release-key: ", verifier.status().message()));
   }
 
   common::RealClock clock;
@@ -212,8 +213,8 @@ int Run(const common::cli::Invocation& inv, size_t args_after_dashdash) {
     for (const SecretSpec& spec : specs) {
       std::string path = spec.target.empty() ? spec.ref.name : spec.target;
       if (absl::Status s = ValidateRelativePath(path); !s.ok()) {
-        return Usage(inv, absl::StrCat("--secret ", spec.ref.name, ": ",
-                                       s.message()));
+        return Usage(
+            inv, absl::StrCat("--secret ", spec.ref.name, ": ", s.message()));
       }
       plan.paths.push_back(std::move(path));
       plan.modes.push_back(spec.mode.value_or(kDefaultFileMode));
@@ -240,6 +241,9 @@ int Run(const common::cli::Invocation& inv, size_t args_after_dashdash) {
     if (!out_dir.ok()) {
       return Fail(WithExitCode(out_dir.status(), ExitCode::kDeliveryFailed));
     }
+    if (absl::Status s = out_dir->CheckPaths(plan.paths); !s.ok()) {
+      return Fail(WithExitCode(s, ExitCode::kDeliveryFailed));
+    }
     plan.out_dir = *std::move(out_dir);
   }
 
@@ -254,9 +258,8 @@ int Run(const common::cli::Invocation& inv, size_t args_after_dashdash) {
   options.attest_timeout = absl::Seconds(*attest_timeout);
   absl::BitGen bitgen;
   Agent agent(
-      options,
-      [&] { return GrpcBrokerClient::Connect(broker, *ca_pem); }, *attestor,
-      *verifier, *key_pair, clock,
+      options, [&] { return GrpcBrokerClient::Connect(broker, *ca_pem); },
+      *attestor, *verifier, *key_pair, clock,
       [](absl::Duration d) { absl::SleepFor(d); }, bitgen);
   absl::StatusOr<VerifiedRelease> release = agent.Run();
   if (!release.ok()) return Fail(release.status());
@@ -268,7 +271,8 @@ int Run(const common::cli::Invocation& inv, size_t args_after_dashdash) {
       vars.push_back({plan.variables[i], release->secrets[i].name,
                       &release->secrets[i].value});
     }
-    absl::StatusOr<ExecEnvironment> env = ExecEnvironment::Build(inherited, vars);
+    absl::StatusOr<ExecEnvironment> env =
+        ExecEnvironment::Build(inherited, vars);
     if (!env.ok()) {
       return Fail(WithExitCode(env.status(), ExitCode::kDeliveryFailed));
     }
@@ -278,16 +282,17 @@ int Run(const common::cli::Invocation& inv, size_t args_after_dashdash) {
     // (itself wiped if exec fails) still holds them.
     release->secrets.clear();
     key_pair.reset();
-    common::log::Info("starting the command with the secrets in its "
-                      "environment",
-                      {{"request_id", request_id},
-                       {"role", role},
-                       {"secrets", count},
-                       {"command", plan.exec_path}});
+    common::log::Info(
+        "starting the command with the secrets in its "
+        "environment",
+        {{"request_id", request_id},
+         {"role", role},
+         {"secrets", count},
+         {"command", plan.exec_path}});
     absl::Status s = ExecCommand(plan.exec_path, plan.exec_argv, *env);
-    return Fail(WithExitCode(
-        common::Annotate(s, absl::StrCat("request ", request_id)),
-        ExitCode::kDeliveryFailed));
+    return Fail(
+        WithExitCode(common::Annotate(s, absl::StrCat("request ", request_id)),
+                     ExitCode::kDeliveryFailed));
   }
   std::vector<FileToWrite> files;
   for (size_t i = 0; i < release->secrets.size(); ++i) {
@@ -314,9 +319,9 @@ int Run(const common::cli::Invocation& inv, size_t args_after_dashdash) {
 }
 
 void ForwardGrpcLog(gpr_log_func_args* args) {
-  common::log::Debug("grpc", {{"file", args->file},
-                              {"line", args->line},
-                              {"message", args->message}});
+  common::log::Debug(
+      "grpc",
+      {{"file", args->file}, {"line", args->line}, {"message", args->message}});
 }
 
 common::cli::Program MakeProgram(size_t args_after_dashdash) {
@@ -347,8 +352,9 @@ common::cli::Program MakeProgram(size_t args_after_dashdash) {
       "appended; the body is the token. See docs/bootstrap.md.";
   command.flags = {
       {"broker", "HOST:PORT", "the broker's TLS address", false, true},
-      {"ca", "FILE", "the CA certificate (PEM) the broker's certificate must "
-                     "chain to (DATA_DIR/tls/ca.pem)",
+      {"ca", "FILE",
+       "the CA certificate (PEM) the broker's certificate must "
+       "chain to (DATA_DIR/tls/ca.pem)",
        false, true},
       {"release-key", "FILE",
        "the broker's release public key (DATA_DIR/keys/release.pub)", false,
@@ -360,17 +366,18 @@ common::cli::Program MakeProgram(size_t args_after_dashdash) {
       {"attest-url", "URL",
        "an HTTP metadata endpoint that returns the token (http only to "
        "loopback or link-local addresses)"},
-      {"attest-ca", "FILE", "CA certificate(s) for an https --attest-url "
-                            "(default: the system's trust store)"},
-      {"out-dir", "DIR", "where the files go (default /run/secrets; must be "
-                         "tmpfs or ramfs)"},
+      {"attest-ca", "FILE",
+       "CA certificate(s) for an https --attest-url "
+       "(default: the system's trust store)"},
+      {"out-dir", "DIR",
+       "where the files go (default /run/secrets; must be "
+       "tmpfs or ramfs)"},
       {"allow-disk", "", "allow an --out-dir that is not tmpfs or ramfs"},
       {"exec", "",
        "run the command after -- with the secrets in its environment, "
        "replacing this process"},
       {"timeout", "SECONDS", "give up after this long in all (default 60)"},
-      {"attest-timeout", "SECONDS",
-       "limit for one attestation (default 10)"},
+      {"attest-timeout", "SECONDS", "limit for one attestation (default 10)"},
       {"verbose", "", "also log debug lines (gRPC's own diagnostics)"},
   };
   command.min_args = 0;

@@ -17,8 +17,8 @@ absl::Status Bad(absl::string_view why) {
 absl::StatusOr<OwnTokenClaims> ReadOwnTokenClaims(absl::string_view token) {
   auto jws = keys::Jws::Parse(token);
   if (!jws.ok()) return Bad(jws.status().message());
-  nlohmann::json claims =
-      nlohmann::json::parse(jws->payload(), nullptr, /*allow_exceptions=*/false);
+  nlohmann::json claims = nlohmann::json::parse(jws->payload(), nullptr,
+                                                /*allow_exceptions=*/false);
   if (!claims.is_object()) return Bad("the payload is not a JSON object");
   OwnTokenClaims out;
   for (const auto& [name, field] :

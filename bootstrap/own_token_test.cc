@@ -52,9 +52,9 @@ TEST_F(OwnTokenTest, MissingClaimsAreNamed) {
   }
   nlohmann::json c = Claims();
   c["cnf"] = {{"jwk", {{"kty", "OKP"}}}};
-  EXPECT_THAT(ReadOwnTokenClaims(issuer_.Sign(c)),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("cnf.jwk.x")));
+  EXPECT_THAT(
+      ReadOwnTokenClaims(issuer_.Sign(c)),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("cnf.jwk.x")));
 }
 
 }  // namespace

@@ -41,13 +41,14 @@ absl::StatusOr<uid_t> LookupUser(absl::string_view user) {
   passwd* result = nullptr;
   int rc = getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &result);
   if (rc != 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot look up user \"", user, "\": ", std::strerror(rc)));
+    return absl::UnavailableError(absl::StrCat("cannot look up user \"", user,
+                                               "\": ", std::strerror(rc)));
   }
   if (result == nullptr) {
-    return absl::NotFoundError(absl::StrCat(
-        "no user \"", user, "\" on this system (give a numeric uid or "
-        "create the user before the agent runs)"));
+    return absl::NotFoundError(
+        absl::StrCat("no user \"", user,
+                     "\" on this system (give a numeric uid or "
+                     "create the user before the agent runs)"));
   }
   return pw.pw_uid;
 }
@@ -60,13 +61,14 @@ absl::StatusOr<gid_t> LookupGroup(absl::string_view group) {
   struct group* result = nullptr;
   int rc = getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &result);
   if (rc != 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot look up group \"", group, "\": ", std::strerror(rc)));
+    return absl::UnavailableError(absl::StrCat("cannot look up group \"", group,
+                                               "\": ", std::strerror(rc)));
   }
   if (result == nullptr) {
-    return absl::NotFoundError(absl::StrCat(
-        "no group \"", group, "\" on this system (give a numeric gid or "
-        "create the group before the agent runs)"));
+    return absl::NotFoundError(
+        absl::StrCat("no group \"", group,
+                     "\" on this system (give a numeric gid or "
+                     "create the group before the agent runs)"));
   }
   return gr.gr_gid;
 }
@@ -76,9 +78,10 @@ absl::StatusOr<gid_t> LookupGroup(absl::string_view group) {
 absl::StatusOr<Owner> ResolveOwner(absl::string_view spec) {
   const size_t colon = spec.find(':');
   absl::string_view user = spec.substr(0, colon);
-  if (user.empty() || (colon != absl::string_view::npos &&
-                       (colon + 1 == spec.size() ||
-                        spec.find(':', colon + 1) != absl::string_view::npos))) {
+  if (user.empty() ||
+      (colon != absl::string_view::npos &&
+       (colon + 1 == spec.size() ||
+        spec.find(':', colon + 1) != absl::string_view::npos))) {
     return absl::InvalidArgumentError(absl::StrCat(
         "owner \"", spec, "\" must be USER or USER:GROUP (names or ids)"));
   }

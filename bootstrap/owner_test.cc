@@ -36,8 +36,7 @@ TEST(ResolveOwnerTest, UnknownNamesAreNotFound) {
 
 TEST(ResolveOwnerTest, MalformedSpecsAreRejected) {
   for (const char* bad : {"", ":0", "0:", "a:b:c", "4294967295"}) {
-    EXPECT_THAT(ResolveOwner(bad),
-                StatusIs(absl::StatusCode::kInvalidArgument))
+    EXPECT_THAT(ResolveOwner(bad), StatusIs(absl::StatusCode::kInvalidArgument))
         << bad;
   }
 }

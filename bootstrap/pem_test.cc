@@ -22,8 +22,7 @@ constexpr char kCert[] =
     "Y6VeogpZvs8N+4q9GsAwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF\n"
     "AiBsSaiDps1BAkwLNgauHe/8HdxFZKmIa6hoLc3CjH+ywQIhAPnLeybrAH2qquCA\n"
     "qOWGjawxXuK55XXlw8dAYj3v0owU\n"
-    "-----END CERTIFICATE-----\n"
-;
+    "-----END CERTIFICATE-----\n";
 
 TEST(CountPemCertificatesTest, CountsCertificates) {
   EXPECT_THAT(CountPemCertificates(kCert), IsOkAndHolds(1));
@@ -39,10 +38,11 @@ TEST(CountPemCertificatesTest, RejectsGarbageAndEmptyFiles) {
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(CountPemCertificates("just text"),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(CountPemCertificates(absl::StrCat(
-                  kCert, "-----BEGIN CERTIFICATE-----\nAAAA\n"
-                         "-----END CERTIFICATE-----\n")),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      CountPemCertificates(absl::StrCat(kCert,
+                                        "-----BEGIN CERTIFICATE-----\nAAAA\n"
+                                        "-----END CERTIFICATE-----\n")),
+      StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

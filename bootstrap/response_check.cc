@@ -43,9 +43,9 @@ absl::StatusOr<ResponseVerifier> ResponseVerifier::Create(
     absl::string_view release_public_key) {
   auto verifier = keys::Ed25519Verifier::Create(release_public_key);
   if (!verifier.ok()) return verifier.status();
-  return ResponseVerifier(std::shared_ptr<const keys::Ed25519Verifier>(
-                              *std::move(verifier)),
-                          keys::PublicKeyId(release_public_key));
+  return ResponseVerifier(
+      std::shared_ptr<const keys::Ed25519Verifier>(*std::move(verifier)),
+      keys::PublicKeyId(release_public_key));
 }
 
 absl::StatusOr<VerifiedRelease> ResponseVerifier::Verify(
@@ -58,8 +58,8 @@ absl::StatusOr<VerifiedRelease> ResponseVerifier::Verify(
           : "";
   auto refuse = [&](absl::string_view why) {
     return WithExitCode(
-        absl::FailedPreconditionError(absl::StrCat(
-            "refusing the broker's response", request, ": ", why)),
+        absl::FailedPreconditionError(
+            absl::StrCat("refusing the broker's response", request, ": ", why)),
         ExitCode::kVerificationFailed);
   };
   if (request.empty()) {
@@ -117,12 +117,12 @@ absl::StatusOr<VerifiedRelease> ResponseVerifier::Verify(
   }
   const int64_t now_s = absl::ToUnixSeconds(now);
   if (bundle.expires_at() <= now_s) {
-    return refuse(absl::StrCat("the bundle expired at ",
-                               absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                                                absl::FromUnixSeconds(
-                                                    bundle.expires_at()),
-                                                absl::UTCTimeZone()),
-                               " (is this machine's clock right?)"));
+    return refuse(absl::StrCat(
+        "the bundle expired at ",
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                         absl::FromUnixSeconds(bundle.expires_at()),
+                         absl::UTCTimeZone()),
+        " (is this machine's clock right?)"));
   }
   if (bundle.issued_at() > bundle.expires_at()) {
     return refuse("the bundle was issued after it expires");
@@ -154,8 +154,8 @@ absl::StatusOr<VerifiedRelease> ResponseVerifier::Verify(
     used[static_cast<size_t>(found)] = true;
     secretd::v1::Secret* s = bundle.mutable_secrets(found);
     if (s->version() < 1) {
-      return refuse(absl::StrCat("secret \"", ref.name, "\" has version ",
-                                 s->version()));
+      return refuse(
+          absl::StrCat("secret \"", ref.name, "\" has version ", s->version()));
     }
     if (ref.version.has_value() && *ref.version != s->version()) {
       return refuse(absl::StrCat("secret \"", ref.name, "\" is version ",

@@ -20,9 +20,8 @@ absl::StatusOr<mode_t> ParseFileMode(absl::string_view text) {
     mode = mode * 8 + static_cast<mode_t>(c - '0');
   }
   if (mode > 0777) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("mode \"", text,
-                     "\" may not set the setuid, setgid or sticky bits"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "mode \"", text, "\" may not set the setuid, setgid or sticky bits"));
   }
   return mode;
 }

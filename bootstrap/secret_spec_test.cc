@@ -20,8 +20,8 @@ TEST(SecretSpecTest, NameAloneTakesEveryDefault) {
 }
 
 TEST(SecretSpecTest, EveryPartIsParsed) {
-  ASSERT_OK_AND_ASSIGN(SecretSpec s,
-                       ParseSecretSpec("app/db/password@3=db.pw:0440:root:app"));
+  ASSERT_OK_AND_ASSIGN(
+      SecretSpec s, ParseSecretSpec("app/db/password@3=db.pw:0440:root:app"));
   EXPECT_EQ(s.ref.name, "app/db/password");
   EXPECT_EQ(s.ref.version, 3);
   EXPECT_EQ(s.target, "db.pw");
@@ -50,16 +50,15 @@ TEST(SecretSpecTest, BadPartsAreRejectedWithTheArgument) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("nothing after '='")));
   EXPECT_THAT(ParseSecretSpec("app/x=f:0999"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("octal")));
-  EXPECT_THAT(ParseSecretSpec("app/x=f:4755"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("setuid")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("octal")));
+  EXPECT_THAT(
+      ParseSecretSpec("app/x=f:4755"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("setuid")));
   EXPECT_THAT(ParseSecretSpec("app/x=f:04"),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(ParseSecretSpec("app/x=f:0400:"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("empty OWNER")));
+  EXPECT_THAT(
+      ParseSecretSpec("app/x=f:0400:"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty OWNER")));
 }
 
 TEST(ParseFileModeTest, AcceptsThreeOrFourOctalDigits) {

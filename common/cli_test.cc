@@ -186,8 +186,8 @@ TEST(SingleCommandProgramTest, FlagsArgumentsHelpAndMessagesUseTheProgramName) {
                  },
                  "0 ok, 7 custom."}};
   std::ostringstream out, err;
-  EXPECT_EQ(cli::Run(p, {"agent", "--role", "web", "--", "env", "-i"}, out, err),
-            7);
+  EXPECT_EQ(
+      cli::Run(p, {"agent", "--role", "web", "--", "env", "-i"}, out, err), 7);
   EXPECT_EQ(role, "web");
   EXPECT_THAT(args, ElementsAre("env", "-i"));
 

@@ -34,33 +34,57 @@ std::string MustSeal(absl::string_view recipient, absl::string_view plain) {
 }  // namespace
 
 std::vector<Forgery> AllForgeries() {
-  return {Forgery::kWrongSigningKey, Forgery::kWrongKeyId,
-          Forgery::kSignedForOtherRecipient, Forgery::kSealedToOtherKey,
-          Forgery::kGarbageBundle, Forgery::kOtherRequestId,
-          Forgery::kOtherRole, Forgery::kOtherSubject, Forgery::kOtherTokenId,
-          Forgery::kOtherTokenHash, Forgery::kMissingSecret,
-          Forgery::kExtraSecret, Forgery::kOtherVersion, Forgery::kExpired,
+  return {Forgery::kWrongSigningKey,
+          Forgery::kWrongKeyId,
+          Forgery::kSignedForOtherRecipient,
+          Forgery::kSealedToOtherKey,
+          Forgery::kGarbageBundle,
+          Forgery::kOtherRequestId,
+          Forgery::kOtherRole,
+          Forgery::kOtherSubject,
+          Forgery::kOtherTokenId,
+          Forgery::kOtherTokenHash,
+          Forgery::kMissingSecret,
+          Forgery::kExtraSecret,
+          Forgery::kOtherVersion,
+          Forgery::kExpired,
           Forgery::kExpiryMismatch};
 }
 
 absl::string_view ForgeryName(Forgery forgery) {
   switch (forgery) {
-    case Forgery::kNone: return "none";
-    case Forgery::kWrongSigningKey: return "wrong_signing_key";
-    case Forgery::kWrongKeyId: return "wrong_key_id";
-    case Forgery::kSignedForOtherRecipient: return "signed_for_other_recipient";
-    case Forgery::kSealedToOtherKey: return "sealed_to_other_key";
-    case Forgery::kGarbageBundle: return "garbage_bundle";
-    case Forgery::kOtherRequestId: return "other_request_id";
-    case Forgery::kOtherRole: return "other_role";
-    case Forgery::kOtherSubject: return "other_subject";
-    case Forgery::kOtherTokenId: return "other_token_id";
-    case Forgery::kOtherTokenHash: return "other_token_hash";
-    case Forgery::kMissingSecret: return "missing_secret";
-    case Forgery::kExtraSecret: return "extra_secret";
-    case Forgery::kOtherVersion: return "other_version";
-    case Forgery::kExpired: return "expired";
-    case Forgery::kExpiryMismatch: return "expiry_mismatch";
+    case Forgery::kNone:
+      return "none";
+    case Forgery::kWrongSigningKey:
+      return "wrong_signing_key";
+    case Forgery::kWrongKeyId:
+      return "wrong_key_id";
+    case Forgery::kSignedForOtherRecipient:
+      return "signed_for_other_recipient";
+    case Forgery::kSealedToOtherKey:
+      return "sealed_to_other_key";
+    case Forgery::kGarbageBundle:
+      return "garbage_bundle";
+    case Forgery::kOtherRequestId:
+      return "other_request_id";
+    case Forgery::kOtherRole:
+      return "other_role";
+    case Forgery::kOtherSubject:
+      return "other_subject";
+    case Forgery::kOtherTokenId:
+      return "other_token_id";
+    case Forgery::kOtherTokenHash:
+      return "other_token_hash";
+    case Forgery::kMissingSecret:
+      return "missing_secret";
+    case Forgery::kExtraSecret:
+      return "extra_secret";
+    case Forgery::kOtherVersion:
+      return "other_version";
+    case Forgery::kExpired:
+      return "expired";
+    case Forgery::kExpiryMismatch:
+      return "expiry_mismatch";
   }
   return "unknown";
 }
@@ -70,8 +94,7 @@ absl::StatusOr<ReleaseInput> ReleaseFor(
     std::vector<ReleaseInput::Secret> secrets, absl::Time now) {
   auto jws = keys::Jws::Parse(token);
   if (!jws.ok()) return jws.status();
-  nlohmann::json claims =
-      nlohmann::json::parse(jws->payload(), nullptr, false);
+  nlohmann::json claims = nlohmann::json::parse(jws->payload(), nullptr, false);
   if (!claims.is_object() || !claims["sub"].is_string() ||
       !claims["jti"].is_string()) {
     return absl::InvalidArgumentError("token without sub or jti");
@@ -173,8 +196,8 @@ secretd::v1::ProvisionResponse BuildResponse(
       response_request_id, plaintext, response_expires_at, recipient, release);
   if (forgery == Forgery::kSealedToOtherKey) {
     // Signed for the real recipient, so only the seal is wrong.
-    r.set_signature(MustSign(
-        release, Release(recipient_public_key, r.sealed_bundle())));
+    r.set_signature(
+        MustSign(release, Release(recipient_public_key, r.sealed_bundle())));
   }
   if (forgery == Forgery::kSignedForOtherRecipient) {
     keys::SystemRandom random;

@@ -45,23 +45,33 @@ struct ReleaseInput {
 // checks of its own request catch it.
 enum class Forgery {
   kNone,
-  kWrongSigningKey,   // a valid seal, signed by another Ed25519 key (and
-                      // claiming the pinned key's id)
-  kWrongKeyId,        // release_key_id of another key
-  kSignedForOtherRecipient,  // signature over another recipient key
-  kSealedToOtherKey,  // sealed to a key the agent does not hold
-  kGarbageBundle,     // the sealed plaintext is not a SecretBundle
-  kOtherRequestId,    // the bundle's request_id differs from the response's
+  // A valid seal, signed by another Ed25519 key (claiming the pinned id).
+  kWrongSigningKey,
+  // release_key_id of another key.
+  kWrongKeyId,
+  // The signature covers another recipient key.
+  kSignedForOtherRecipient,
+  // Sealed to a key the agent does not hold.
+  kSealedToOtherKey,
+  // The sealed plaintext is not a SecretBundle.
+  kGarbageBundle,
+  // The bundle's request_id differs from the response's.
+  kOtherRequestId,
   kOtherRole,
   kOtherSubject,
   kOtherTokenId,
   kOtherTokenHash,
-  kMissingSecret,     // the last secret dropped
-  kExtraSecret,       // one more, unrequested, secret
-  kOtherVersion,      // the first secret's version + 1 (a mismatch only
-                      // when the request pinned that version)
-  kExpired,           // expires_at in the past (of the response's issued_at)
-  kExpiryMismatch,    // response.expires_at != bundle.expires_at
+  // The last secret dropped.
+  kMissingSecret,
+  // One more, unrequested, secret.
+  kExtraSecret,
+  // The first secret's version + 1 (a mismatch only when the request pinned
+  // that version).
+  kOtherVersion,
+  // expires_at in the past.
+  kExpired,
+  // response.expires_at != bundle.expires_at.
+  kExpiryMismatch,
 };
 
 std::vector<Forgery> AllForgeries();
@@ -69,10 +79,9 @@ absl::string_view ForgeryName(Forgery forgery);
 
 // The input for a correct answer to `token` (its sub, jti and SHA-256),
 // issued at `now`, expiring an hour later.
-absl::StatusOr<ReleaseInput> ReleaseFor(absl::string_view token,
-                                        absl::string_view role,
-                                        std::vector<ReleaseInput::Secret> secrets,
-                                        absl::Time now);
+absl::StatusOr<ReleaseInput> ReleaseFor(
+    absl::string_view token, absl::string_view role,
+    std::vector<ReleaseInput::Secret> secrets, absl::Time now);
 
 // The serialized SecretBundle of `input`.
 std::string SerializeBundle(const ReleaseInput& input);
@@ -83,11 +92,10 @@ secretd::v1::ProvisionResponse BuildResponse(
     const keys::Ed25519Signer& release, Forgery forgery = Forgery::kNone);
 
 // Seals and signs an arbitrary plaintext (the fuzzer's bundles).
-secretd::v1::ProvisionResponse SealAndSign(absl::string_view request_id,
-                                           absl::string_view plaintext,
-                                           int64_t expires_at,
-                                           absl::string_view recipient_public_key,
-                                           const keys::Ed25519Signer& release);
+secretd::v1::ProvisionResponse SealAndSign(
+    absl::string_view request_id, absl::string_view plaintext,
+    int64_t expires_at, absl::string_view recipient_public_key,
+    const keys::Ed25519Signer& release);
 
 }  // namespace bootstrap::testing
 

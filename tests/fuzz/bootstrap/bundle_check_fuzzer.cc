@@ -96,16 +96,30 @@ ReleaseInput Edit(ReleaseInput in, const uint8_t* data, size_t size,
     const uint8_t arg = data[i + 1];
     const std::string s(1, static_cast<char>(arg));
     switch (data[i] % 12) {
-      case 0: in.role += s; break;
-      case 1: in.subject += s; break;
-      case 2: in.token_id += s; break;
-      case 3: in.token_sha256[arg % 32] ^= 1; break;
-      case 4: in.request_id += s; break;
-      case 5: in.expires_at += static_cast<int8_t>(arg) * 60; break;
-      case 6: in.issued_at += static_cast<int8_t>(arg) * 60; break;
+      case 0:
+        in.role += s;
+        break;
+      case 1:
+        in.subject += s;
+        break;
+      case 2:
+        in.token_id += s;
+        break;
+      case 3:
+        in.token_sha256[arg % 32] ^= 1;
+        break;
+      case 4:
+        in.request_id += s;
+        break;
+      case 5:
+        in.expires_at += static_cast<int8_t>(arg) * 60;
+        break;
+      case 6:
+        in.issued_at += static_cast<int8_t>(arg) * 60;
+        break;
       case 7:
-        if (!in.secrets.empty()) in.secrets.erase(in.secrets.begin() +
-                                                  arg % in.secrets.size());
+        if (!in.secrets.empty())
+          in.secrets.erase(in.secrets.begin() + arg % in.secrets.size());
         break;
       case 8:
         if (!in.secrets.empty()) {
@@ -122,7 +136,9 @@ ReleaseInput Edit(ReleaseInput in, const uint8_t* data, size_t size,
           in.secrets[arg % in.secrets.size()].name += s;
         }
         break;
-      case 11: *response_expires_at += static_cast<int8_t>(arg); break;
+      case 11:
+        *response_expires_at += static_cast<int8_t>(arg);
+        break;
     }
   }
   return in;
@@ -155,8 +171,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       plaintext = bootstrap::testing::SerializeBundle(in);
     }
     response = bootstrap::testing::SealAndSign(
-        kRequestId, plaintext, response_expires_at,
-        f->recipient.public_key(), *f->release);
+        kRequestId, plaintext, response_expires_at, f->recipient.public_key(),
+        *f->release);
   }
 
   absl::StatusOr<bootstrap::VerifiedRelease> r =

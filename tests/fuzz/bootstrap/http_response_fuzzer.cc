@@ -39,8 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Check(again.ok() && again->has_value() && **again == resp);
       for (size_t cut : {size - 1, size / 2}) {
         if (cut >= size) continue;
-        auto prefix = bootstrap::ParseHttpResponse(input.substr(0, cut),
-                                                   false, kMaxBody);
+        auto prefix =
+            bootstrap::ParseHttpResponse(input.substr(0, cut), false, kMaxBody);
         Check(prefix.ok() && !prefix->has_value());
       }
     }
@@ -48,9 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const bool bodiless = resp.status == 204 || resp.status == 304;
     const std::string head =
         absl::StrFormat("HTTP/1.1 %03d Reason\r\n", resp.status);
-    const std::string with_length =
-        absl::StrCat(head, "Content-Length: ", resp.body.size(), "\r\n\r\n",
-                     resp.body);
+    const std::string with_length = absl::StrCat(
+        head, "Content-Length: ", resp.body.size(), "\r\n\r\n", resp.body);
     auto a = bootstrap::ParseHttpResponse(with_length, false, kMaxBody);
     Check(a.ok() && a->has_value() && **a == resp);
 

@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "keys/key_files.h"
 #include "keys/kek.h"
+#include "keys/key_files.h"
 #include "keys/token_verifier.h"
 #include "secretd/names/secret_name.h"
 #include "secretd/tls/dev_ca.h"
@@ -134,9 +134,9 @@ grpc::Status FakeBroker::Provision(grpc::ServerContext*,
   };
   auto claims = verifier.Verify(request->attestation_token(), options);
   if (!claims.ok()) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        absl::StrCat("attestation token rejected (request ",
-                                     request_id, ")"));
+    return grpc::Status(
+        grpc::StatusCode::UNAUTHENTICATED,
+        absl::StrCat("attestation token rejected (request ", request_id, ")"));
   }
   std::vector<ReleaseInput::Secret> released;
   std::vector<std::string> denied;
@@ -155,11 +155,10 @@ grpc::Status FakeBroker::Provision(grpc::ServerContext*,
     released.push_back({ref->name, it->second.version, it->second.value});
   }
   if (!denied.empty()) {
-    return grpc::Status(
-        grpc::StatusCode::PERMISSION_DENIED,
-        absl::StrCat("permission denied: role \"", request->role(),
-                     "\" may not read secret ", denied[0], " (request ",
-                     request_id, ")"));
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        absl::StrCat("permission denied: role \"",
+                                     request->role(), "\" may not read secret ",
+                                     denied[0], " (request ", request_id, ")"));
   }
   auto in = ReleaseFor(request->attestation_token(), request->role(),
                        std::move(released), clock_.Now());

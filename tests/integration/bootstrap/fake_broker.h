@@ -4,9 +4,11 @@
 //   ASSERT_OK_AND_ASSIGN(auto broker, FakeBroker::Create(dir));
 //   broker->SetSecret("app/db/password", 3, "hunter2");
 //   ASSERT_OK(broker->Start());
-//   ... run bootstrap --broker 127.0.0.1:<broker->port()> --ca broker->ca_file()
+//   ... run bootstrap --broker 127.0.0.1:<broker->port()> --ca
+//   broker->ca_file()
 //       --release-key broker->release_key_file() --attest-exec "secretctl
-//       attest issue --key <broker->issuer_key_file()> --issuer attest.test ..."
+//       attest issue --key <broker->issuer_key_file()> --issuer attest.test
+//       ..."
 //
 // It answers with real cryptography: challenges from a keys::Challenger,
 // tokens checked by keys::TokenVerifier against a keys::testing::TestIssuer
@@ -75,9 +77,10 @@ class FakeBroker final : public secretd::v1::Broker::Service {
   // The tokens Provision received (to check they never leak).
   std::vector<std::string> tokens() const;
 
-  grpc::Status GetChallenge(grpc::ServerContext* context,
-                            const secretd::v1::GetChallengeRequest* request,
-                            secretd::v1::GetChallengeResponse* response) override;
+  grpc::Status GetChallenge(
+      grpc::ServerContext* context,
+      const secretd::v1::GetChallengeRequest* request,
+      secretd::v1::GetChallengeResponse* response) override;
   grpc::Status Provision(grpc::ServerContext* context,
                          const secretd::v1::ProvisionRequest* request,
                          secretd::v1::ProvisionResponse* response) override;
