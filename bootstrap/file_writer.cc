@@ -108,6 +108,53 @@ absl::Status WriteFully(int fd, const uint8_t* data, size_t size,
   return absl::OkStatus();
 }
 
+// Opens, one component at a time and never following a symlink, the
+// directories that hold `path` below `root` (whose name is `root_path`),
+// checking each (CheckDirectory). With `created` non-null, missing
+// directories are made (mode kDirectoryMode whatever the umask) and their
+// relative paths appended to it; otherwise the walk stops at the first
+// missing one and returns -1. The descriptors are kept in `open`; the last
+// one is returned (`root` for a path without directories).
+absl::StatusOr<int> WalkParents(int root, const std::string& root_path,
+                                absl::string_view path, std::vector<Fd>& open,
+                                std::vector<std::string>* created) {
+  std::vector<absl::string_view> parts = absl::StrSplit(path, '/');
+  parts.pop_back();
+  int cur = root;
+  std::string rel;
+  for (absl::string_view part : parts) {
+    rel = rel.empty() ? std::string(part) : absl::StrCat(rel, "/", part);
+    const std::string display = absl::StrCat(root_path, "/", rel);
+    const std::string name(part);
+    constexpr int kFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    Fd fd(openat(cur, name.c_str(), kFlags));
+    if (!fd.ok() && errno == ENOENT) {
+      if (created == nullptr) return -1;  // made when writing
+      if (mkdirat(cur, name.c_str(), 0700) != 0) {
+        return OsError(errno, "cannot create directory", display);
+      }
+      created->push_back(rel);
+      fd = Fd(openat(cur, name.c_str(), kFlags));
+      if (fd.ok() && fchmod(fd.get(), kDirectoryMode) != 0) {
+        return OsError(errno, "cannot set the mode of", display);
+      }
+    }
+    if (!fd.ok()) {
+      if (errno == ELOOP || errno == ENOTDIR) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "\"", display,
+            "\" is a symlink or not a directory; refusing to follow it out "
+            "of --out-dir (remove it)"));
+      }
+      return OsError(errno, "cannot open directory", display);
+    }
+    if (absl::Status s = CheckDirectory(fd.get(), display); !s.ok()) return s;
+    cur = fd.get();
+    open.push_back(std::move(fd));
+  }
+  return cur;
+}
+
 // The state of one WriteAll call, undone by Abort() on failure.
 class Transaction {
  public:
@@ -117,44 +164,7 @@ class Transaction {
   // Opens (creating as needed) the directory that will hold `path`. Returns
   // its descriptor, owned by the transaction.
   absl::StatusOr<int> OpenParent(absl::string_view path) {
-    std::vector<absl::string_view> parts = absl::StrSplit(path, '/');
-    parts.pop_back();
-    int cur = root_;
-    std::string rel;
-    for (absl::string_view part : parts) {
-      rel = rel.empty() ? std::string(part) : absl::StrCat(rel, "/", part);
-      const std::string display = Display(rel);
-      const std::string name(part);
-      Fd fd(openat(cur, name.c_str(),
-                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!fd.ok() && errno == ENOENT) {
-        if (mkdirat(cur, name.c_str(), 0700) != 0) {
-          return OsError(errno, "cannot create directory", display);
-        }
-        created_dirs_.push_back(rel);
-        fd = Fd(openat(cur, name.c_str(),
-                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        // The umask must not narrow it: set the mode explicitly.
-        if (fd.ok() && fchmod(fd.get(), kDirectoryMode) != 0) {
-          return OsError(errno, "cannot set the mode of", display);
-        }
-      }
-      if (!fd.ok()) {
-        if (errno == ELOOP || errno == ENOTDIR) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "\"", display,
-              "\" is a symlink or not a directory; refusing to follow it out "
-              "of --out-dir (remove it)"));
-        }
-        return OsError(errno, "cannot open directory", display);
-      }
-      if (absl::Status s = CheckDirectory(fd.get(), display); !s.ok()) {
-        return s;
-      }
-      cur = fd.get();
-      dirs_.push_back(std::move(fd));
-    }
-    return cur;
+    return WalkParents(root_, root_path_, path, dirs_, &created_dirs_);
   }
 
   absl::Status WriteTemp(const FileToWrite& file, int dir,
@@ -363,32 +373,9 @@ OutDir::~OutDir() {
 
 absl::Status OutDir::CheckPaths(const std::vector<std::string>& paths) const {
   for (const std::string& path : paths) {
-    std::vector<absl::string_view> parts = absl::StrSplit(path, '/');
-    parts.pop_back();
     std::vector<Fd> open;
-    int cur = fd_;
-    std::string rel;
-    for (absl::string_view part : parts) {
-      rel = rel.empty() ? std::string(part) : absl::StrCat(rel, "/", part);
-      const std::string display = absl::StrCat(path_, "/", rel);
-      Fd fd(openat(cur, std::string(part).c_str(),
-                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!fd.ok() && errno == ENOENT) break;  // created when writing
-      if (!fd.ok()) {
-        if (errno == ELOOP || errno == ENOTDIR) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "\"", display,
-              "\" is a symlink or not a directory; refusing to follow it out "
-              "of --out-dir (remove it)"));
-        }
-        return OsError(errno, "cannot open directory", display);
-      }
-      if (absl::Status s = CheckDirectory(fd.get(), display); !s.ok()) {
-        return s;
-      }
-      cur = fd.get();
-      open.push_back(std::move(fd));
-    }
+    absl::StatusOr<int> dir = WalkParents(fd_, path_, path, open, nullptr);
+    if (!dir.ok()) return dir.status();
   }
   return absl::OkStatus();
 }

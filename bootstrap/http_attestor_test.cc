@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "bootstrap/http_client.h"
+#include "bootstrap/testing/loopback.h"
 #include "common/clock.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -32,15 +33,7 @@ class TestHttpServer {
  public:
   explicit TestHttpServer(std::string response, bool hang = false)
       : response_(std::move(response)), hang_(hang) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    listen(fd_, 4);
+    fd_ = bootstrap::testing::ListenOnLoopback(&port_);
     thread_ = std::thread([this] { Serve(); });
   }
   ~TestHttpServer() {

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "bootstrap/testing/loopback.h"
 #include "bootstrap/testing/release_builder.h"
 #include "common/clock.h"
 #include "common/testing/status_matchers.h"
@@ -117,17 +118,7 @@ bool UidIsMapped(uid_t uid) {
 class RefusingPort {
  public:
   RefusingPort(int count, std::function<void(int port)> then) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    listen(fd_, 16);
+    fd_ = ListenOnLoopback(&port_);
     thread_ = std::thread([this, count, then] {
       for (int i = 0; i < count; ++i) {
         int c = accept(fd_, nullptr, nullptr);
@@ -135,21 +126,20 @@ class RefusingPort {
         close(c);
         ++accepted_;
       }
-      close(fd_);
-      fd_ = -1;
+      close(fd_.exchange(-1));
       then(port_);
     });
   }
   ~RefusingPort() {
-    if (fd_ >= 0) shutdown(fd_, SHUT_RDWR);
+    if (int fd = fd_.load(); fd >= 0) shutdown(fd, SHUT_RDWR);
     thread_.join();
-    if (fd_ >= 0) close(fd_);
+    if (int fd = fd_.exchange(-1); fd >= 0) close(fd);
   }
   int port() const { return port_; }
   int accepted() const { return accepted_; }
 
  private:
-  int fd_ = -1;
+  std::atomic<int> fd_{-1};
   int port_ = 0;
   std::atomic<int> accepted_{0};
   std::thread thread_;
@@ -161,15 +151,7 @@ class AttestationEndpoint {
  public:
   explicit AttestationEndpoint(const keys::testing::TestIssuer& issuer)
       : issuer_(issuer) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    listen(fd_, 4);
+    fd_ = ListenOnLoopback(&port_);
     thread_ = std::thread([this] { Serve(); });
   }
   ~AttestationEndpoint() {
