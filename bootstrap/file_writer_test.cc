@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "bootstrap/testing/files.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -18,6 +19,8 @@
 namespace bootstrap {
 namespace {
 
+using ::bootstrap::testing::ModeOf;
+using ::bootstrap::testing::ReadFileForTest;
 using ::common::testing::IsOk;
 using ::common::testing::StatusIs;
 using ::testing::ElementsAre;
@@ -43,19 +46,6 @@ std::set<std::string> Tree(const std::string& dir,
   }
   closedir(d);
   return out;
-}
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-mode_t ModeOf(const std::string& path) {
-  struct stat st;
-  EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
 }
 
 class FileWriterTest : public ::testing::Test {
@@ -86,8 +76,8 @@ TEST_F(FileWriterTest, WritesFilesWithTheirModesAndCreatesDirectories) {
       IsOk());
   EXPECT_THAT(Tree(dir_),
               ElementsAre("app", "app/db", "app/db/password", "flat"));
-  EXPECT_EQ(Read(dir_ + "/app/db/password"), "alpha\n");
-  EXPECT_EQ(Read(dir_ + "/flat"), std::string("b\0c", 3));
+  EXPECT_EQ(ReadFileForTest(dir_ + "/app/db/password"), "alpha\n");
+  EXPECT_EQ(ReadFileForTest(dir_ + "/flat"), std::string("b\0c", 3));
   EXPECT_EQ(ModeOf(dir_ + "/app/db/password"), 0400u);
   EXPECT_EQ(ModeOf(dir_ + "/flat"), 0640u);
   EXPECT_EQ(ModeOf(dir_ + "/app"), 0711u);
@@ -110,24 +100,14 @@ TEST_F(FileWriterTest, ReplacesAnExistingFileAtomically) {
   ASSERT_EQ(stat((dir_ + "/f").c_str(), &after), 0);
   // A new inode was renamed over the old one; nothing else is left.
   EXPECT_NE(before.st_ino, after.st_ino);
-  EXPECT_EQ(Read(dir_ + "/f"), std::string("b\0c", 3));
+  EXPECT_EQ(ReadFileForTest(dir_ + "/f"), std::string("b\0c", 3));
   EXPECT_THAT(Tree(dir_), ElementsAre("f"));
 }
 
-// True if `uid` is mapped in this process's user namespace (Bazel's sandbox
-// maps only root).
-bool UidIsMapped(uid_t uid) {
-  std::ifstream in("/proc/self/uid_map");
-  uint64_t inside, outside, count;
-  while (in >> inside >> outside >> count) {
-    if (uid >= inside && uid - inside < count) return true;
-  }
-  return false;
-}
-
 TEST_F(FileWriterTest, SetsTheOwnerWhenRoot) {
-  if (geteuid() != 0) GTEST_SKIP() << "chown needs root";
-  if (!UidIsMapped(4242)) GTEST_SKIP() << "uid 4242 is not mapped here";
+  if (!bootstrap::testing::CanChownTo(4242)) {
+    GTEST_SKIP() << "not root, or uid 4242 is not mapped here";
+  }
   Owner owner{4242, 4343};
   ASSERT_THAT(Write({{"owned", 0400, owner, &a_}}), IsOk());
   struct stat st;

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "bootstrap/testing/files.h"
 #include "bootstrap/testing/loopback.h"
 #include "bootstrap/testing/release_builder.h"
 #include "common/clock.h"
@@ -90,26 +91,10 @@ std::vector<std::string> Added(const Snapshot& before, const Snapshot& after) {
   return out;
 }
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string LastLine(const std::string& text) {
   absl::string_view t = absl::StripSuffix(text, "\n");
   size_t nl = t.rfind('\n');
   return std::string(nl == absl::string_view::npos ? t : t.substr(nl + 1));
-}
-
-bool UidIsMapped(uid_t uid) {
-  std::ifstream in("/proc/self/uid_map");
-  uint64_t inside, outside, count;
-  while (in >> inside >> outside >> count) {
-    if (uid >= inside && uid - inside < count) return true;
-  }
-  return false;
 }
 
 // A TCP port on 127.0.0.1 that accepts connections and closes them at once
@@ -294,12 +279,6 @@ class BootstrapAgentTest : public ::testing::Test {
     EXPECT_THAT(Snap(out_), IsEmpty());
   }
 
-  mode_t ModeOf(const std::string& path) {
-    struct stat st;
-    EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
-    return st.st_mode & 07777;
-  }
-
   std::string tmpdir_, root_, data_, out_, home_, bootstrap_, secretctl_;
   std::unique_ptr<FakeBroker> broker_;
   Snapshot before_, after_;
@@ -314,14 +293,14 @@ TEST_F(BootstrapAgentTest, HelpExitsZero) {
 
 TEST_F(BootstrapAgentTest, DeliversFilesWithContentsModesAndOwner) {
   ASSERT_OK(broker_->Start());
-  const bool chown_ok = geteuid() == 0 && UidIsMapped(4242);
+  const bool chown_ok = CanChownTo(4242);
   ProcessResult r = Agent(Files(
       {"app/db/password", chown_ok ? "app/api@1=keys/api.key:0440:4242:4343"
                                    : "app/api@1=keys/api.key:0440"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
 
-  EXPECT_EQ(Read(out_ + "/app/db/password"), "hunter2\n");
-  EXPECT_EQ(Read(out_ + "/keys/api.key"), "api-key-0123");
+  EXPECT_EQ(ReadFileForTest(out_ + "/app/db/password"), "hunter2\n");
+  EXPECT_EQ(ReadFileForTest(out_ + "/keys/api.key"), "api-key-0123");
   EXPECT_EQ(ModeOf(out_ + "/app/db/password"), 0400u);
   EXPECT_EQ(ModeOf(out_ + "/keys/api.key"), 0440u);
   EXPECT_EQ(ModeOf(out_ + "/app"), 0711u);
@@ -361,7 +340,7 @@ TEST_F(BootstrapAgentTest, SecondRunReplacesTheFilesAtomically) {
   struct stat second;
   ASSERT_EQ(stat((out_ + "/app/api").c_str(), &second), 0);
   EXPECT_NE(first.st_ino, second.st_ino);
-  EXPECT_EQ(Read(out_ + "/app/api"), "rotated");
+  EXPECT_EQ(ReadFileForTest(out_ + "/app/api"), "rotated");
   EXPECT_THAT(AddedByLastRun(), ElementsAre("out/app/api"));
 }
 
@@ -421,7 +400,7 @@ TEST_F(BootstrapAgentTest, BrokerDownAtStartIsRetriedUntilItComesUp) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(down.accepted(), 3);
   EXPECT_THAT(r.err, HasSubstr("\"msg\":\"attempt failed; retrying\""));
-  EXPECT_EQ(Read(out_ + "/app/api"), "api-key-0123");
+  EXPECT_EQ(ReadFileForTest(out_ + "/app/api"), "api-key-0123");
   EXPECT_EQ(broker_->provisions(), 1);
 }
 
@@ -511,7 +490,7 @@ TEST_F(BootstrapAgentTest, AttestUrlGetsTheTokenFromAMetadataEndpoint) {
              "--out-dir", out_, "--allow-disk", "--secret", "app/api"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(endpoint.requests(), 1);
-  EXPECT_EQ(Read(out_ + "/app/api"), "api-key-0123");
+  EXPECT_EQ(ReadFileForTest(out_ + "/app/api"), "api-key-0123");
 }
 
 TEST_F(BootstrapAgentTest, PathEscapesAreRefusedBeforeTheNetwork) {
