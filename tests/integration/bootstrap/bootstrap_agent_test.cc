@@ -229,8 +229,10 @@ class BootstrapAgentTest : public ::testing::Test {
 
   // bootstrap with the broker's flags and `args`, in an environment whose
   // HOME and TMPDIR are watched directories under root_.
-  ProcessResult Agent(std::vector<std::string> args, int port = 0) {
-    std::vector<std::string> argv = {
+  ProcessResult Agent(std::vector<std::string> args, int port = 0,
+                      std::vector<std::string> prefix = {}) {
+    std::vector<std::string> argv = prefix;
+    std::vector<std::string> base = {
         "/usr/bin/env",
         "HOME=" + home_,
         "TMPDIR=" + home_,
@@ -243,6 +245,7 @@ class BootstrapAgentTest : public ::testing::Test {
         broker_->release_key_file(),
         "--role",
         "web"};
+    argv.insert(argv.end(), base.begin(), base.end());
     if (std::find(args.begin(), args.end(), "--timeout") == args.end()) {
       argv.insert(argv.end(), {"--timeout", "20"});
     }
@@ -327,6 +330,23 @@ TEST_F(BootstrapAgentTest, DeliversFilesWithContentsModesAndOwner) {
   ASSERT_EQ(broker_->tokens().size(), 1u);
   EXPECT_THAT(r.err + r.out, Not(HasSubstr(broker_->tokens()[0])));
   EXPECT_EQ(broker_->challenges(), 1);
+}
+
+TEST_F(BootstrapAgentTest, OwnerWithoutCapChownFailsClearlyAndWritesNothing) {
+  if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0) {
+    GTEST_SKIP() << "needs root and setpriv";
+  }
+  ASSERT_OK(broker_->Start());
+  // Root without CAP_CHOWN, as in a unit whose CapabilityBoundingSet= lacks
+  // it.
+  ProcessResult r = Agent(Files({"app/db/password", "app/api=k:0400:4242"}), 0,
+                          {"/usr/bin/setpriv", "--bounding-set=-chown", "--"});
+  EXPECT_EQ(r.exit_code, 8) << r.err;
+  EXPECT_THAT(LastLine(r.err),
+              HasSubstr("to uid 4242 gid -1: Operation not permitted; setting "
+                        "an OWNER needs root"));
+  EXPECT_THAT(LastLine(r.err), StartsWith("bootstrap: request req-1: "));
+  ExpectNothingWritten(r);
 }
 
 TEST_F(BootstrapAgentTest, SecondRunReplacesTheFilesAtomically) {
