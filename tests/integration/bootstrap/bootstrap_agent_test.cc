@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "bootstrap/testing/files.h"
 #include "bootstrap/testing/loopback.h"
 #include "bootstrap/testing/release_builder.h"
@@ -36,6 +37,9 @@
 #include "keys/jws.h"
 #include "keys/key_files.h"
 #include "nlohmann/json.hpp"
+#include "openssl/pem.h"
+#include "openssl/ssl.h"
+#include "secretd/tls/dev_ca.h"
 #include "tests/integration/bootstrap/fake_broker.h"
 
 namespace bootstrap::testing {
@@ -132,10 +136,30 @@ class RefusingPort {
 
 // A metadata endpoint for --attest-url: signs a token for the query's
 // nonce, audience and cnf_x25519 with the broker's trusted test issuer.
+// With `tls`, it speaks https with that server certificate.
 class AttestationEndpoint {
  public:
-  explicit AttestationEndpoint(const keys::testing::TestIssuer& issuer)
+  explicit AttestationEndpoint(
+      const keys::testing::TestIssuer& issuer,
+      const secretd::tls::DevTlsMaterial* tls = nullptr)
       : issuer_(issuer) {
+    if (tls != nullptr) {
+      ctx_ = SSL_CTX_new(TLS_server_method());
+      BIO* cert =
+          BIO_new_mem_buf(tls->server.certificate_pem.data(),
+                          static_cast<int>(tls->server.certificate_pem.size()));
+      BIO* key =
+          BIO_new_mem_buf(tls->server.private_key_pem.data(),
+                          static_cast<int>(tls->server.private_key_pem.size()));
+      X509* x = PEM_read_bio_X509(cert, nullptr, nullptr, nullptr);
+      EVP_PKEY* k = PEM_read_bio_PrivateKey(key, nullptr, nullptr, nullptr);
+      SSL_CTX_use_certificate(ctx_, x);
+      SSL_CTX_use_PrivateKey(ctx_, k);
+      X509_free(x);
+      EVP_PKEY_free(k);
+      BIO_free(cert);
+      BIO_free(key);
+    }
     fd_ = ListenOnLoopback(&port_);
     thread_ = std::thread([this] { Serve(); });
   }
@@ -143,6 +167,7 @@ class AttestationEndpoint {
     shutdown(fd_, SHUT_RDWR);
     thread_.join();
     close(fd_);
+    if (ctx_ != nullptr) SSL_CTX_free(ctx_);
   }
   int port() const { return port_; }
   int requests() const { return requests_; }
@@ -152,42 +177,66 @@ class AttestationEndpoint {
     while (true) {
       int c = accept(fd_, nullptr, nullptr);
       if (c < 0) return;
+      SSL* ssl = nullptr;
+      if (ctx_ != nullptr) {
+        ssl = SSL_new(ctx_);
+        SSL_set_fd(ssl, c);
+        if (SSL_accept(ssl) != 1) {  // e.g. the client refused our cert
+          SSL_free(ssl);
+          close(c);
+          continue;
+        }
+      }
+      auto read_some = [&](char* buf, int size) {
+        return ssl != nullptr ? SSL_read(ssl, buf, size)
+                              : static_cast<int>(read(c, buf, size));
+      };
       std::string req;
       char buf[4096];
       while (req.find("\r\n\r\n") == std::string::npos) {
-        ssize_t n = read(c, buf, sizeof(buf));
+        int n = read_some(buf, sizeof(buf));
         if (n <= 0) break;
         req.append(buf, static_cast<size_t>(n));
       }
       ++requests_;
-      // GET /token?nonce=..&audience=..&cnf_x25519=.. HTTP/1.1
-      std::string target = req.substr(4, req.find(' ', 4) - 4);
-      std::map<std::string, std::string> q;
-      for (absl::string_view kv :
-           absl::StrSplit(target.substr(target.find('?') + 1), '&')) {
-        std::vector<std::string> p =
-            absl::StrSplit(kv, absl::MaxSplits('=', 1));
-        if (p.size() == 2) q[p[0]] = p[1];
+      const std::string resp = Answer(req);
+      if (ssl != nullptr) {
+        SSL_write(ssl, resp.data(), static_cast<int>(resp.size()));
+        SSL_shutdown(ssl);
+        SSL_free(ssl);
+      } else {
+        (void)!write(c, resp.data(), resp.size());
       }
-      common::RealClock clock;
-      auto cnf = keys::Base64UrlDecode(q["cnf_x25519"]);
-      std::string body = cnf.ok() && req.find("Metadata-Flavor: secretd\r\n") !=
-                                         std::string::npos
-                             ? issuer_.Sign(issuer_.Claims(clock, q["audience"],
-                                                           q["nonce"], *cnf)) +
-                                   "\n"
-                             : "";
-      std::string resp =
-          body.empty() ? "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
-                       : absl::StrCat(
-                             "HTTP/1.1 200 OK\r\nContent-Type: "
-                             "application/jwt\r\nContent-Length: ",
-                             body.size(), "\r\n\r\n", body);
-      (void)!write(c, resp.data(), resp.size());
       close(c);
     }
   }
+
+  // GET /token?nonce=..&audience=..&cnf_x25519=.. HTTP/1.1
+  std::string Answer(const std::string& req) {
+    std::string target = req.substr(4, req.find(' ', 4) - 4);
+    std::map<std::string, std::string> q;
+    for (absl::string_view kv :
+         absl::StrSplit(target.substr(target.find('?') + 1), '&')) {
+      std::vector<std::string> p = absl::StrSplit(kv, absl::MaxSplits('=', 1));
+      if (p.size() == 2) q[p[0]] = p[1];
+    }
+    common::RealClock clock;
+    auto cnf = keys::Base64UrlDecode(q["cnf_x25519"]);
+    if (!cnf.ok() ||
+        req.find("Metadata-Flavor: secretd\r\n") == std::string::npos) {
+      return "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+    }
+    const std::string body =
+        issuer_.Sign(issuer_.Claims(clock, q["audience"], q["nonce"], *cnf)) +
+        "\n";
+    return absl::StrCat(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/jwt\r\n"
+        "Content-Length: ",
+        body.size(), "\r\n\r\n", body);
+  }
+
   const keys::testing::TestIssuer& issuer_;
+  SSL_CTX* ctx_ = nullptr;
   int fd_ = -1;
   int port_ = 0;
   std::atomic<int> requests_{0};
@@ -511,6 +560,29 @@ TEST_F(BootstrapAgentTest, AttestUrlGetsTheTokenFromAMetadataEndpoint) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(endpoint.requests(), 1);
   EXPECT_EQ(ReadFileForTest(out_ + "/app/api"), "api-key-0123");
+}
+
+TEST_F(BootstrapAgentTest, AttestUrlOverHttpsChecksTheCertificate) {
+  ASSERT_OK(broker_->Start());
+  ASSERT_OK_AND_ASSIGN(auto tls,
+                       secretd::tls::MakeDevTlsMaterial({}, absl::Now()));
+  const std::string ca = root_ + "/attest-ca.pem";
+  std::ofstream(ca) << tls.ca.certificate_pem;
+  AttestationEndpoint endpoint(broker_->test_issuer(), &tls);
+  const std::string url =
+      absl::StrCat("https://localhost:", endpoint.port(), "/token");
+
+  ProcessResult r = Agent({"--attest-url", url, "--attest-ca", ca, "--out-dir",
+                           out_, "--allow-disk", "--secret", "app/api"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFileForTest(out_ + "/app/api"), "api-key-0123");
+
+  // Without --attest-ca the system trust store does not know the dev CA.
+  r = Agent({"--attest-url", url, "--out-dir", out_, "--allow-disk", "--secret",
+             "app/api"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_THAT(LastLine(r.err), HasSubstr("does not verify"));
+  EXPECT_EQ(endpoint.requests(), 1);
 }
 
 TEST_F(BootstrapAgentTest, PathEscapesAreRefusedBeforeTheNetwork) {
