@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "keys/secret_bytes.h"
@@ -43,6 +44,7 @@ class Socket {
   Socket(const Socket&) = delete;
   Socket& operator=(const Socket&) = delete;
   int get() const { return fd_; }
+  int Release() { return std::exchange(fd_, -1); }
 
  private:
   int fd_;
@@ -142,10 +144,7 @@ absl::StatusOr<int> Connect(const Url& url, const common::Clock& clock,
     }
     const int flags = fcntl(fd, F_GETFL);
     fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-    int out = dup(fd);  // `s` closes the original
-    if (out < 0) return absl::InternalError("dup failed");
-    fcntl(out, F_SETFD, FD_CLOEXEC);
-    return out;
+    return s.Release();
   }
   return absl::UnavailableError(
       absl::StrCat("cannot connect to ", Where(url), ": ", last_error));
