@@ -277,9 +277,19 @@ class Parser {
                      const std::vector<std::string>& rest) {
     std::string prefix = program_.name;
     if (!path.empty()) absl::StrAppend(&prefix, " ", PathString(path));
-    // The first word that did not continue the path.
+    // The first word that did not continue the path (not a global flag's
+    // value).
     std::string word;
-    for (const std::string& r : rest) {
+    for (size_t i = 0; i < rest.size(); ++i) {
+      const std::string& r = rest[i];
+      if (absl::StartsWith(r, "--")) {
+        const Flag* global = FindFlag(program_.global_flags, FlagName(r));
+        if (global != nullptr && !global->value_name.empty() &&
+            r.find('=') == std::string::npos) {
+          ++i;
+        }
+        continue;
+      }
       if (!absl::StartsWith(r, "-")) {
         word = r;
         break;

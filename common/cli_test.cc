@@ -118,6 +118,17 @@ TEST_F(CliTest, UnknownCommandSuggestsTheClosestOne) {
           "secretctl role: unknown command \"lst\"; did you mean \"list\"?"));
 }
 
+TEST_F(CliTest, UnknownCommandAfterAGlobalFlagNamesTheCommand) {
+  EXPECT_EQ(Call({"--data-dir", "/srv/secretd", "role", "lst"}), kExitUsage);
+  EXPECT_THAT(
+      err_.str(),
+      HasSubstr(
+          "secretctl role: unknown command \"lst\"; did you mean \"list\"?"));
+  err_.str("");
+  EXPECT_EQ(Call({"--data-dir", "/srv/secretd", "rol"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("secretctl: unknown command \"rol\""));
+}
+
 TEST_F(CliTest, MissingSubcommandListsTheChoices) {
   EXPECT_EQ(Call({"role"}), kExitUsage);
   EXPECT_THAT(err_.str(), HasSubstr("missing command; one of: list, put"));
