@@ -25,7 +25,9 @@ TEST(BackgroundProcessTest, WaitsForTheReadyLineAndStopsWithSigterm) {
   absl::StatusOr<std::unique_ptr<BackgroundProcess>> p =
       BackgroundProcess::Start(
           {"/bin/sh", "-c",
-           "echo starting; echo 'serving: yes'; echo to-err >&2; exec sleep "
+           // stderr first: after the ready line, Stop() may kill the shell
+           // before it runs anything else.
+           "echo to-err >&2; echo starting; echo 'serving: yes'; exec sleep "
            "600"},
           "serving:", ErrPath());
   ASSERT_TRUE(p.ok()) << p.status();
