@@ -313,6 +313,17 @@ ProvisionOutcome Broker::Provision(const secretd::v1::ProvisionRequest& request,
   a.issuer = claims->issuer();
   a.jti = claims->jti();
   a.recipient_key_sha256_hex = keys::Sha256Hex(claims->cnf_x25519());
+  // The claims become the policy context. Claims that would alias one
+  // another there (names equal but for case, a claim "tags/x" beside tag
+  // "x") make the token unusable: evaluating without them could fail a Deny
+  // statement open.
+  policy::Context context;
+  if (absl::Status s = policy::AddClaims(claims->claims(), &context); !s.ok()) {
+    a.Unauthenticated(
+        "token.claim_invalid",
+        absl::StrCat("token rejected: claims check failed: ", s.message()));
+    return Finish(a, nullptr);
+  }
 
   // 4. The role.
   const std::string role_denied_message =
@@ -331,8 +342,6 @@ ProvisionOutcome Broker::Provision(const secretd::v1::ProvisionRequest& request,
   }
 
   // 5. The trust policy.
-  policy::Context context;
-  policy::AddClaims(claims->claims(), &context);
   policy::AddRequestTime(a.now, &context);
   if (!caller.source_ip.empty()) {
     context.AddString(policy::kSourceIpKey, caller.source_ip);

@@ -17,7 +17,9 @@
 //                  twice, at least one secret          INVALID_ARGUMENT
 //   3. token       TokenVerifier with the broker's audience, leeway 30 s, the
 //                  role's max lifetime (600 s for an unknown role), the nonce
-//                  checked against the keyring's challenges, cnf X25519
+//                  checked against the keyring's challenges, cnf X25519;
+//                  then the claims as policy context (claims that would
+//                  alias each other: token.claim_invalid)
 //                                                      UNAUTHENTICATED
 //   4. role        unknown (or stored but not compilable)  PERMISSION_DENIED
 //   5. trust       secretd:AssumeRole on role/<name>   PERMISSION_DENIED

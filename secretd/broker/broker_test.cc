@@ -362,6 +362,21 @@ TEST_F(BrokerTest, LowOrderCnfKeyIsUnauthenticated) {
   ExpectTokenRejected(issuer_.Sign(claims), "token.cnf_invalid");
 }
 
+TEST_F(BrokerTest, ClaimsThatWouldAliasInThePolicyContextAreUnauthenticated) {
+  // "Tags" and "tags" would both feed claim:tags/...; a claim "tags/env"
+  // would alias the tag env: either could let a Deny statement fail open.
+  Json twins = Claims();
+  twins["tags"] = {{"env", "quarantine"}};
+  twins["Tags"] = {{"env", "prod"}};
+  ExpectTokenRejected(issuer_.Sign(twins), "token.claim_invalid");
+}
+
+TEST_F(BrokerTest, ClaimNamedLikeATagIsUnauthenticated) {
+  Json claims = Claims();
+  claims["tags/env"] = "prod";
+  ExpectTokenRejected(issuer_.Sign(claims), "token.claim_invalid");
+}
+
 TEST_F(BrokerTest, GarbageTokenIsUnauthenticated) {
   ExpectTokenRejected("not-a-token", "token.malformed");
 }

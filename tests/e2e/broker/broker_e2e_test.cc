@@ -473,6 +473,12 @@ TEST_F(BrokerE2eTest, InvalidCnfKeyIsRejected) {
   ExpectTokenRejected(*token, "token.cnf_invalid");
 }
 
+TEST_F(BrokerE2eTest, ClaimsThatWouldAliasInThePolicyContextAreRejected) {
+  Attestor::IssueOptions o;
+  o.extra_claims = R"({"tags":{"env":"quarantine"},"TAGS":{"env":"prod"}})";
+  ExpectTokenRejected(env_->Token(o), "token.claim_invalid");
+}
+
 TEST_F(BrokerE2eTest, TrustPolicyDenyIsPermissionDenied) {
   Attestor::IssueOptions o;
   o.extra_claims = R"({"tags":{"env":"quarantine"}})";
