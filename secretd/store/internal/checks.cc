@@ -138,4 +138,13 @@ absl::Status LostCompareAndSet(int64_t expected, int64_t actual) {
       expected, " expected, now ", actual, "); nothing was written, retry"));
 }
 
+absl::Status NewerSchema(absl::string_view where, int64_t version,
+                         int64_t latest) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      where, " has schema version ", version,
+      " but this secretd knows versions up to ", latest,
+      "; it was written by a newer secretd: run that release (downgrades "
+      "are not supported) or restore a backup made by this one"));
+}
+
 }  // namespace secretd::store_internal

@@ -34,6 +34,10 @@ absl::Status VersionNotFound(absl::string_view name, int64_t version);
 absl::Status VersionDisabled(absl::string_view name, int64_t version);
 absl::Status TokenAlreadyUsed(absl::string_view issuer, absl::string_view jti);
 absl::Status LostCompareAndSet(int64_t expected, int64_t actual);
+// kFailedPrecondition: the store `where` (e.g. `store "data/store.db"`) has
+// schema `version`, newer than the `latest` this binary knows.
+absl::Status NewerSchema(absl::string_view where, int64_t version,
+                         int64_t latest);
 
 }  // namespace secretd::store_internal
 

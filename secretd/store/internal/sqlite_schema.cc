@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "secretd/store/internal/checks.h"
 
 namespace secretd::sqlite_internal {
 namespace {
@@ -92,11 +93,8 @@ absl::Status CheckIdentity(const Connection& conn, int64_t application_id,
         "); point --data-dir at a directory made by \"secretctl init\""));
   }
   if (version > latest) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "store \"", conn.path(), "\" has schema version ", version,
-        " but this secretd knows versions up to ", latest,
-        "; it was written by a newer secretd: run that release (downgrades "
-        "are not supported) or restore a backup made by this one"));
+    return store_internal::NewerSchema(
+        absl::StrCat("store \"", conn.path(), "\""), version, latest);
   }
   if (version < 0) {
     return absl::FailedPreconditionError(absl::StrCat(
