@@ -347,11 +347,11 @@ absl::StatusOr<PostgresStore::Pooled> PostgresStore::Acquire() {
     if (!mu_.AwaitWithTimeout(absl::Condition(&has_room),
                               options_.pool_wait_timeout)) {
       mu_.Unlock();
-      return absl::UnavailableError(absl::StrCat(
-          "store ", config_->label, ": all ", options_.pool_size,
-          " database connections stayed busy for ",
-          absl::FormatDuration(options_.pool_wait_timeout),
-          "; nothing was released, retry (or raise --store-pool-size)"));
+      return absl::UnavailableError(
+          absl::StrCat("store ", config_->label, ": all ", options_.pool_size,
+                       " database connections stayed busy for ",
+                       absl::FormatDuration(options_.pool_wait_timeout),
+                       "; retry, or raise --store-pool-size"));
     }
     ++checked_out_;
     if (!idle_.empty()) {
@@ -472,11 +472,13 @@ absl::Status PostgresStore::Write(
         tx.rerun_allowed && reused && attempt == 1) {
       continue;  // a pooled connection that had died: nothing was applied
     }
-    if (failure == FailureKind::kConnection && commit_sent) {
+    if ((failure == FailureKind::kConnection ||
+         failure == FailureKind::kTimedOut) &&
+        commit_sent) {
       return absl::UnavailableError(absl::StrCat(
           status.message(),
-          " (the connection was lost during COMMIT: the change may or may "
-          "not have been applied; read before retrying)"));
+          " (during COMMIT: the change may or may not have been applied; "
+          "read before retrying)"));
     }
     if (failure == FailureKind::kRetryable) {
       return absl::AbortedError(absl::StrCat(

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <postgresql/libpq-fe.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -138,6 +139,89 @@ int ClosedPort() {
   ::close(fd);
   return ntohs(addr.sin_port);
 }
+
+// A TCP proxy to the test server that can stop forwarding while keeping
+// every connection open: what a client sees when the network or the server
+// hangs (no error, no answer).
+class FreezableProxy {
+ public:
+  explicit FreezableProxy(int target_port) : target_port_(target_port) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr = Loopback(0);
+    EXPECT_EQ(
+        ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+        0);
+    EXPECT_EQ(::listen(listen_fd_, 16), 0);
+    socklen_t len = sizeof(addr);
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    threads_.emplace_back([this] { AcceptLoop(); });
+  }
+  ~FreezableProxy() {
+    stop_ = true;
+    for (auto& thread : threads_) thread.join();
+    ::close(listen_fd_);
+  }
+  int port() const { return port_; }
+  void Freeze() { frozen_ = true; }
+  void Thaw() { frozen_ = false; }
+
+ private:
+  static sockaddr_in Loopback(int port) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    return addr;
+  }
+  void AcceptLoop() {
+    while (!stop_) {
+      pollfd pfd = {listen_fd_, POLLIN, 0};
+      if (::poll(&pfd, 1, 20) <= 0) continue;
+      const int client = ::accept(listen_fd_, nullptr, nullptr);
+      if (client < 0) continue;
+      const int server = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr = Loopback(target_port_);
+      if (::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) !=
+          0) {
+        ::close(client);
+        ::close(server);
+        continue;
+      }
+      threads_.emplace_back([this, client, server] { Pump(client, server); });
+    }
+  }
+  // Copies bytes both ways until either side closes or the proxy stops;
+  // while frozen, reads nothing.
+  void Pump(int client, int server) {
+    char buf[16384];
+    while (!stop_) {
+      if (frozen_) {
+        ::poll(nullptr, 0, 10);
+        continue;
+      }
+      pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+      if (::poll(fds, 2, 20) <= 0) continue;
+      bool closed = false;
+      for (int i = 0; i < 2 && !closed; ++i) {
+        if (fds[i].revents == 0) continue;
+        const ssize_t n = ::read(fds[i].fd, buf, sizeof(buf));
+        closed = n <= 0 || ::send(fds[1 - i].fd, buf, static_cast<size_t>(n),
+                                  MSG_NOSIGNAL) != n;
+      }
+      if (closed) break;
+    }
+    ::close(client);
+    ::close(server);
+  }
+
+  const int target_port_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> frozen_{false};
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;  // grown by AcceptLoop only
+};
 
 class PostgresStoreTest : public ::testing::Test {
  protected:
@@ -465,6 +549,57 @@ TEST_F(PostgresStoreTest, ServerThatNeverAnswersTimesOutInsteadOfHanging) {
                HasSubstr("no answer within 300ms (connect timeout)")));
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
   ::close(fd);
+}
+
+TEST_F(PostgresStoreTest, ServerThatStopsAnsweringIsUnavailableThenRecovers) {
+  // The test server's port, to put the proxy in front of it.
+  PQconninfoOption* parsed = PQconninfoParse(db_->url().c_str(), nullptr);
+  ASSERT_NE(parsed, nullptr);
+  int port = 5432;
+  for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr && std::string(o->keyword) == "port") {
+      ASSERT_TRUE(absl::SimpleAtoi(o->val, &port));
+    }
+  }
+  PQconninfoFree(parsed);
+  FreezableProxy proxy(port);
+  PostgresStore::Options options;
+  options.pool_size = 2;
+  options.connect_timeout = absl::Milliseconds(500);
+  options.statement_timeout = absl::Milliseconds(200);
+  options.min_reconnect_backoff = absl::Milliseconds(10);
+  options.max_reconnect_backoff = absl::Milliseconds(50);
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<PostgresStore> store,
+      PostgresStore::Open(absl::StrCat("postgresql://secretd@127.0.0.1:",
+                                       proxy.port(), "/", db_->name()),
+                          clock_, options));
+  ASSERT_OK(store->PutTrustBundle("a.example", "{}"));
+
+  proxy.Freeze();
+  // A statement on an open connection: the client stops waiting one
+  // second after the statement timeout and drops the connection (no rerun:
+  // it would wait as long again).
+  absl::Time start = absl::Now();
+  EXPECT_THAT(store->GetChangeCounter(),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("no answer from the database within 1.2s")));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  // A new connection: the connect timeout.
+  start = absl::Now();
+  EXPECT_THAT(
+      store->PutTrustBundle("b.example", "{}"),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("(connect timeout)")));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+
+  proxy.Thaw();
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  absl::StatusOr<int64_t> counter = store->GetChangeCounter();
+  while (!counter.ok() && absl::Now() < deadline) {
+    counter = store->GetChangeCounter();
+  }
+  EXPECT_THAT(counter, IsOkAndHolds(1));
+  EXPECT_OK(store->PutTrustBundle("b.example", "{}"));
 }
 
 // ---- Broken connections ----

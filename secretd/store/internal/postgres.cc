@@ -342,7 +342,7 @@ absl::Status ErrorStatus(const PGresult* res, PGconn* conn,
     *kind = FailureKind::kConnection;
     return absl::UnavailableError(
         absl::StrCat(where, "lost the connection to the database: ", detail,
-                     "; nothing was released, retry (secretd reconnects)"));
+                     "; retry (the store reconnects)"));
   }
   *kind = FailureKind::kStatement;
   if (state == "40001" || state == "40P01") {
@@ -355,7 +355,7 @@ absl::Status ErrorStatus(const PGresult* res, PGconn* conn,
     return absl::UnavailableError(
         absl::StrCat(where, detail,
                      "; the database is overloaded, out of resources or "
-                     "locked: nothing was released, retry"));
+                     "locked; retry"));
   }
   if (state == "XX001" || state == "XX002") {
     return absl::DataLossError(absl::StrCat(
@@ -396,7 +396,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     return absl::UnavailableError(absl::StrCat(
         "store ", config->label,
         ": cannot connect to the database: ", Scrub(why, config->secrets),
-        "; nothing was released, secretd keeps retrying"));
+        "; retry later (the store reconnects with backoff)"));
   };
   if (PQstatus(pg) == CONNECTION_BAD) return fail(OneLine(PQerrorMessage(pg)));
   PostgresPollingStatusType state = PGRES_POLLING_WRITING;
@@ -489,11 +489,10 @@ absl::Status Connection::FlushAndWait(SteadyTime deadline,
     // The answer may still come, or never: either way the connection's
     // state is unknown, so it goes.
     broken_ = true;
-    last_failure_ = FailureKind::kConnection;
+    last_failure_ = FailureKind::kTimedOut;
     return absl::UnavailableError(absl::StrCat(
         "store ", config_->label, ": no answer from the database within ",
-        absl::FormatDuration(config_->answer_timeout),
-        "; nothing was released, retry"));
+        absl::FormatDuration(config_->answer_timeout), "; retry"));
   };
   while (true) {
     const int flushed = PQflush(conn_);

@@ -150,6 +150,8 @@ enum class FailureKind {
   kStatement,   // the statement failed; the connection is fine
   kRetryable,   // serialization failure or deadlock: rerun the transaction
   kConnection,  // the connection is gone or unusable: throw it away
+  kTimedOut,    // no answer in time: thrown away too, but not rerun (a
+                // rerun would most likely wait as long again)
 };
 
 // The status for an error result `res` (or, without one, the connection's
