@@ -1,5 +1,5 @@
 // PostgresStore: the store contract on a real PostgreSQL server (a fresh
-// database per test on the server of SECRETD_TEST_POSTGRES_URL, which
+// schema per test on the server of SECRETD_TEST_POSTGRES_URL, which
 // tools/test starts), plus what only this backend shows: migrations under
 // the advisory lock with several stores opening at once, schema refusal,
 // the password kept out of every message, pool exhaustion, lock and
@@ -52,7 +52,7 @@ using ::testing::AllOf;
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::TestDatabase;
+using testing::TestSchema;
 
 EncryptSecretFn Encrypt(absl::string_view tag = "a") {
   return [tag = std::string(tag)](int64_t version) {
@@ -69,7 +69,7 @@ class PostgresFactory final : public testing::StoreFactory {
   explicit PostgresFactory(int pool_size) : pool_size_(pool_size) {}
   absl::StatusOr<std::unique_ptr<Store>> Create(
       const common::Clock& clock) override {
-    absl::StatusOr<std::unique_ptr<TestDatabase>> db = TestDatabase::Create();
+    absl::StatusOr<std::unique_ptr<TestSchema>> db = TestSchema::Create();
     if (!db.ok()) return db.status();
     db_ = *std::move(db);
     return Open(clock);
@@ -90,7 +90,7 @@ class PostgresFactory final : public testing::StoreFactory {
   }
 
   const int pool_size_;
-  std::unique_ptr<TestDatabase> db_;  // dropped after the stores close
+  std::unique_ptr<TestSchema> db_;  // dropped after the stores close
 };
 
 using testing::StoreContractTest;
@@ -226,7 +226,7 @@ class FreezableProxy {
 class PostgresStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<TestDatabase>> db = TestDatabase::Create();
+    absl::StatusOr<std::unique_ptr<TestSchema>> db = TestSchema::Create();
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *std::move(db);
   }
@@ -243,7 +243,7 @@ class PostgresStoreTest : public ::testing::Test {
   }
 
   common::testing::FakeClock clock_{absl::FromUnixSeconds(1700000000)};
-  std::unique_ptr<TestDatabase> db_;
+  std::unique_ptr<TestSchema> db_;
 };
 
 // ---- The test environment ----
@@ -257,7 +257,7 @@ TEST(PostgresTestEnvironmentTest, MissingServerUrlFailsWithInstructions) {
                        AllOf(HasSubstr("SECRETD_TEST_POSTGRES_URL is not set"),
                              HasSubstr("tools/test"),
                              HasSubstr("tools/pg_server start"))));
-  EXPECT_THAT(TestDatabase::Create(),
+  EXPECT_THAT(TestSchema::Create(),
               StatusIs(absl::StatusCode::kFailedPrecondition));
   if (saved != nullptr) ::setenv("SECRETD_TEST_POSTGRES_URL", value.c_str(), 1);
   // And this run has one: tests that need it fail, never skip, without it.
@@ -272,7 +272,7 @@ TEST_F(PostgresStoreTest, OpenCreatesTheSchemaAtTheCurrentVersion) {
             absl::StrCat(PostgresStore::SchemaVersion()));
   EXPECT_EQ(Query("SELECT value FROM change_counter"), "0");
   EXPECT_EQ(Query("SELECT string_agg(tablename, ',' ORDER BY tablename) "
-                  "FROM pg_tables WHERE schemaname = 'public'"),
+                  "FROM pg_tables WHERE schemaname = current_schema()"),
             "change_counter,role_permission_policies,roles,secret_versions,"
             "secretd_schema_version,secrets,token_uses,trust_bundles");
   // Reopening finds it current.
@@ -367,26 +367,36 @@ TEST_F(PostgresStoreTest, OtherTablesInTheSchemaAreLeftAlone) {
 }
 
 TEST_F(PostgresStoreTest, SearchPathInTheUrlChoosesTheSchema) {
-  Query("CREATE SCHEMA secretd_app");
+  const std::string schema = absl::StrCat(db_->name(), "_app");
+  Query(absl::StrCat("CREATE SCHEMA ", schema));
   ASSERT_OK_AND_ASSIGN(
-      std::unique_ptr<PostgresStore> store,
-      PostgresStore::Open(
-          absl::StrCat(db_->url(), "?options=-csearch_path%3Dsecretd_app"),
-          clock_, {}));
-  ASSERT_OK(store->PutTrustBundle("a.example", "{}"));
-  EXPECT_EQ(Query("SELECT count(*) FROM pg_tables WHERE schemaname = "
-                  "'secretd_app'"),
+      std::string url,
+      testing::RewriteUrl(
+          db_->url(), {{"options", absl::StrCat("-csearch_path=", schema)}}));
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<PostgresStore> store,
+                         PostgresStore::Open(url, clock_, {}));
+    ASSERT_OK(store->PutTrustBundle("a.example", "{}"));
+  }
+  EXPECT_EQ(Query(absl::StrCat("SELECT count(*) FROM pg_tables WHERE "
+                               "schemaname = '",
+                               schema, "'")),
             "8");
   EXPECT_EQ(Query("SELECT count(*) FROM pg_tables WHERE schemaname = "
-                  "'public'"),
+                  "current_schema()"),
             "0");
-  EXPECT_EQ(Query("SELECT value FROM secretd_app.change_counter"), "1");
+  EXPECT_EQ(
+      Query(absl::StrCat("SELECT value FROM ", schema, ".change_counter")),
+      "1");
+  Query(absl::StrCat("DROP SCHEMA ", schema, " CASCADE"));
 }
 
 TEST_F(PostgresStoreTest, SearchPathWithoutAnExistingSchemaIsRefused) {
-  EXPECT_THAT(PostgresStore::Open(
-                  absl::StrCat(db_->url(), "?options=-csearch_path%3Dnope"),
-                  clock_, {}),
+  ASSERT_OK_AND_ASSIGN(
+      std::string url,
+      testing::RewriteUrl(db_->url(),
+                          {{"options", "-csearch_path=no_such_schema"}}));
+  EXPECT_THAT(PostgresStore::Open(url, clock_, {}),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("no schema to create the store's tables in")));
 }
@@ -570,10 +580,11 @@ TEST_F(PostgresStoreTest, ServerThatStopsAnsweringIsUnavailableThenRecovers) {
   options.min_reconnect_backoff = absl::Milliseconds(10);
   options.max_reconnect_backoff = absl::Milliseconds(50);
   ASSERT_OK_AND_ASSIGN(
-      std::unique_ptr<PostgresStore> store,
-      PostgresStore::Open(absl::StrCat("postgresql://secretd@127.0.0.1:",
-                                       proxy.port(), "/", db_->name()),
-                          clock_, options));
+      std::string url,
+      testing::RewriteUrl(db_->url(), {{"host", "127.0.0.1"},
+                                       {"port", absl::StrCat(proxy.port())}}));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<PostgresStore> store,
+                       PostgresStore::Open(url, clock_, options));
   ASSERT_OK(store->PutTrustBundle("a.example", "{}"));
 
   proxy.Freeze();
@@ -617,11 +628,13 @@ TEST_F(PostgresStoreTest, ConnectionsKilledByTheServerAreReplaced) {
     });
   }
   for (auto& thread : threads) thread.join();
-  ASSERT_GE(store->OpenConnections(), 1);
-  AdminSession admin(db_->url());
-  admin.Exec(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-      "application_name = 'secretd' AND datname = current_database()");
+  const int open = store->OpenConnections();
+  ASSERT_GE(open, 2);
+  EXPECT_EQ(Query(absl::StrCat(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) "
+                "FROM pg_stat_activity WHERE application_name = '",
+                db_->name(), "' AND pid <> pg_backend_pid()")),
+            absl::StrCat(open));
   // Idle connections that died are noticed and replaced; the first call
   // on one that dies unnoticed is rerun on a new one.
   for (int i = 0; i < 6; ++i) {

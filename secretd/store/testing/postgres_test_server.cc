@@ -55,8 +55,9 @@ absl::StatusOr<std::string> TestPostgresUrl() {
   return std::string(url);
 }
 
-absl::StatusOr<std::string> UrlWithDatabase(absl::string_view url,
-                                            absl::string_view dbname) {
+absl::StatusOr<std::string> RewriteUrl(
+    absl::string_view url,
+    const std::vector<std::pair<std::string, std::string>>& settings) {
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(std::string(url).c_str(), &error);
   if (options == nullptr) {
@@ -65,24 +66,38 @@ absl::StatusOr<std::string> UrlWithDatabase(absl::string_view url,
     return absl::InvalidArgumentError(
         absl::StrCat("bad test server URL: ", message));
   }
-  std::string user, password, host, port, query;
+  std::vector<std::pair<std::string, std::string>> values;
   for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-    if (o->val == nullptr) continue;
-    const absl::string_view keyword = o->keyword;
-    if (keyword == "user") {
-      user = o->val;
-    } else if (keyword == "password") {
-      password = o->val;
-    } else if (keyword == "host") {
-      host = o->val;
-    } else if (keyword == "port") {
-      port = o->val;
-    } else if (keyword != "dbname") {
-      absl::StrAppend(&query, query.empty() ? "?" : "&", keyword, "=",
-                      PercentEncode(o->val));
-    }
+    if (o->val != nullptr) values.emplace_back(o->keyword, o->val);
   }
   PQconninfoFree(options);
+  for (const auto& [keyword, value] : settings) {
+    bool found = false;
+    for (auto& entry : values) {
+      if (entry.first == keyword) {
+        entry.second = value;
+        found = true;
+      }
+    }
+    if (!found) values.emplace_back(keyword, value);
+  }
+  std::string user, password, host, port, dbname, query;
+  for (const auto& [keyword, value] : values) {
+    if (keyword == "user") {
+      user = value;
+    } else if (keyword == "password") {
+      password = value;
+    } else if (keyword == "host") {
+      host = value;
+    } else if (keyword == "port") {
+      port = value;
+    } else if (keyword == "dbname") {
+      dbname = value;
+    } else {
+      absl::StrAppend(&query, query.empty() ? "?" : "&", keyword, "=",
+                      PercentEncode(value));
+    }
+  }
   std::string out = "postgresql://";
   if (!user.empty()) {
     absl::StrAppend(&out, PercentEncode(user));
@@ -104,6 +119,8 @@ absl::StatusOr<std::string> QueryPostgres(absl::string_view url,
     return absl::UnavailableError(
         absl::StrCat("cannot connect to the test server: ", message));
   }
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);  // DROP ... CASCADE chatter
   PGresult* res = PQexec(conn, std::string(sql).c_str());
   const ExecStatusType status = PQresultStatus(res);
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
@@ -125,35 +142,37 @@ absl::StatusOr<std::string> QueryPostgres(absl::string_view url,
   return out;
 }
 
-// ---- TestDatabase ----
+// ---- TestSchema ----
 
-absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create() {
+absl::StatusOr<std::unique_ptr<TestSchema>> TestSchema::Create() {
   absl::StatusOr<std::string> server = TestPostgresUrl();
   if (!server.ok()) return server.status();
   return CreateOn(*server);
 }
 
-absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::CreateOn(
+absl::StatusOr<std::unique_ptr<TestSchema>> TestSchema::CreateOn(
     absl::string_view server_url) {
   absl::BitGen gen;
   const std::string name =
       absl::StrFormat("secretd_t_%016x", absl::Uniform<uint64_t>(gen));
-  absl::StatusOr<std::string> created =
-      QueryPostgres(server_url, absl::StrCat("CREATE DATABASE ", name));
-  if (!created.ok()) return created.status();
-  absl::StatusOr<std::string> url = UrlWithDatabase(server_url, name);
+  absl::StatusOr<std::string> url =
+      RewriteUrl(server_url, {{"options", absl::StrCat("-csearch_path=", name)},
+                              {"application_name", name}});
   if (!url.ok()) return url.status();
-  return std::unique_ptr<TestDatabase>(
-      new TestDatabase(std::string(server_url), name, *std::move(url)));
+  absl::StatusOr<std::string> created =
+      QueryPostgres(server_url, absl::StrCat("CREATE SCHEMA ", name));
+  if (!created.ok()) return created.status();
+  return std::unique_ptr<TestSchema>(
+      new TestSchema(std::string(server_url), name, *std::move(url)));
 }
 
-TestDatabase::~TestDatabase() {
-  QueryPostgres(server_url_, absl::StrCat("DROP DATABASE IF EXISTS ", name_,
-                                          " WITH (FORCE)"))
+TestSchema::~TestSchema() {
+  QueryPostgres(server_url_,
+                absl::StrCat("DROP SCHEMA IF EXISTS ", name_, " CASCADE"))
       .IgnoreError();
 }
 
-absl::StatusOr<std::string> TestDatabase::Query(absl::string_view sql) const {
+absl::StatusOr<std::string> TestSchema::Query(absl::string_view sql) const {
   return QueryPostgres(url_, sql);
 }
 

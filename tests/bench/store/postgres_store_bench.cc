@@ -8,7 +8,7 @@
 //   tools/pg_server stop /tmp/pg-bench
 //
 // Each benchmark takes the backend as its argument: 0 = SQLite (a file in
-// $TMPDIR or /tmp, 2 reader connections), 1 = PostgreSQL (a new database on
+// $TMPDIR or /tmp, 2 reader connections), 1 = PostgreSQL (a new schema on
 // the server of SECRETD_TEST_POSTGRES_URL, a pool of 4). tools/pg_server
 // turns fsync off for tests; start the benchmark's server with fsync on
 // (as above) so that both backends make durable commits.
@@ -34,7 +34,7 @@ constexpr int kSecrets = 100;
 constexpr int kRoles = 20;
 
 common::RealClock g_clock;
-std::unique_ptr<testing::TestDatabase> g_database;
+std::unique_ptr<testing::TestSchema> g_database;
 std::unique_ptr<Store> g_store;
 std::atomic<int64_t> g_jti{0};
 
@@ -57,7 +57,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenBackend(int64_t backend) {
     if (!store.ok()) return store.status();
     return std::unique_ptr<Store>(*std::move(store));
   }
-  auto database = testing::TestDatabase::Create();
+  auto database = testing::TestSchema::Create();
   if (!database.ok()) return database.status();
   g_database = *std::move(database);
   PostgresStore::Options options;
