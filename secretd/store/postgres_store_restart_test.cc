@@ -98,7 +98,7 @@ TEST(PostgresStoreRestartTest, CallsFailFastWhileTheServerIsDownThenRecover) {
   // Opening another store meanwhile fails the same way.
   EXPECT_THAT(PostgresStore::Open(server->url(), clock, options),
               StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("cannot connect to the database")));
+                       HasSubstr("cannot reach the database")));
 
   ASSERT_OK(server->StartAgain());
   // The first attempt after the backoff reconnects.

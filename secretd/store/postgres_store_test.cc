@@ -472,9 +472,10 @@ TEST_F(PostgresStoreTest, PasswordNeverAppearsInAMessage) {
       PostgresStore::Open(absl::StrCat("postgresql://secretd:", password,
                                        "@127.0.0.1:", port, "/db"),
                           clock_, options),
-      StatusIs(absl::StatusCode::kUnavailable,
-               HasSubstr(absl::StrCat("store postgresql://secretd@127.0.0.1:",
-                                      port, "/db: cannot connect"))));
+      StatusIs(
+          absl::StatusCode::kUnavailable,
+          HasSubstr(absl::StrCat("store postgresql://secretd@127.0.0.1:", port,
+                                 "/db: cannot reach the database"))));
 
   // A working store (the test server trusts every login, so the password
   // is ignored) names itself without it too.

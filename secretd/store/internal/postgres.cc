@@ -395,8 +395,9 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     conn->broken_ = true;
     return absl::UnavailableError(absl::StrCat(
         "store ", config->label,
-        ": cannot connect to the database: ", Scrub(why, config->secrets),
-        "; retry later (the store reconnects with backoff)"));
+        ": cannot reach the database: ", Scrub(why, config->secrets),
+        "; check that the server is up and the URL is right (the store keeps "
+        "retrying, with backoff)"));
   };
   if (PQstatus(pg) == CONNECTION_BAD) return fail(OneLine(PQerrorMessage(pg)));
   PostgresPollingStatusType state = PGRES_POLLING_WRITING;
