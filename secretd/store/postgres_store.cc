@@ -198,21 +198,6 @@ constexpr StatementDef kLoadSnapshot = {
     "", "iiiiitbbbbb"};
 static_assert(kLoadSnapshot.id < postgres_internal::kMaxStatements);
 
-// The smallest string greater than every string that starts with `prefix`,
-// or nullopt if there is none.
-std::optional<std::string> PrefixUpperBound(absl::string_view prefix) {
-  std::string bound(prefix);
-  while (!bound.empty()) {
-    unsigned char last = static_cast<unsigned char>(bound.back());
-    if (last != 0xff) {
-      bound.back() = static_cast<char>(last + 1);
-      return bound;
-    }
-    bound.pop_back();
-  }
-  return std::nullopt;
-}
-
 // Roles from rows of kGetRole / kListRoles (sorted by name, then position).
 std::vector<RoleRecord> RolesFromRows(const Result& rows) {
   std::vector<RoleRecord> roles;
@@ -298,7 +283,7 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
 absl::StatusOr<std::unique_ptr<PostgresStore>> OpenPostgresStoreWithMigrations(
     absl::string_view url, const common::Clock& clock,
     const PostgresStore::Options& options,
-    absl::Span<const postgres_internal::Migration> migrations) {
+    absl::Span<const store_internal::Migration> migrations) {
   RETURN_IF_ERROR(CheckOptions(options));
   ASSIGN_OR_RETURN(postgres_internal::ConnectionConfig config,
                    postgres_internal::ParseConnectionUrl(url));
@@ -509,16 +494,20 @@ absl::Status PostgresStore::Run(absl::FunctionRef<absl::Status(Connection&)> fn,
   }
 }
 
+absl::Status PostgresStore::MissingCounterRow() const {
+  return absl::FailedPreconditionError(
+      absl::StrCat("store ", config_->label,
+                   ": the change_counter row is missing; restore the "
+                   "database from a backup"));
+}
+
 absl::StatusOr<int64_t> PostgresStore::BumpChangeCounter(Connection& conn) {
   ASSIGN_OR_RETURN(Result result,
                    conn.Execute(options_.notify_changes ? kBumpCounterAndNotify
                                                         : kBumpCounter,
                                 Params()));
   if (result.rows() != 1) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("store ", config_->label,
-                     ": the change_counter row is missing; restore the "
-                     "database from a backup"));
+    return MissingCounterRow();
   }
   return result.Int64(0, 0);
 }
@@ -742,7 +731,8 @@ absl::Status PostgresStore::DisableSecretVersion(absl::string_view name,
 absl::StatusOr<std::vector<SecretMetadata>> PostgresStore::ListSecrets(
     absl::string_view prefix) {
   std::vector<SecretMetadata> secrets;
-  const std::optional<std::string> upper = PrefixUpperBound(prefix);
+  const std::optional<std::string> upper =
+      store_internal::PrefixUpperBound(prefix);
   RETURN_IF_ERROR(Run(
       [&](Connection& conn) -> absl::Status {
         secrets.clear();
@@ -778,10 +768,7 @@ absl::StatusOr<SecretVersionsSnapshot> PostgresStore::ReadAllSecretVersions() {
         snapshot.versions.clear();
         ASSIGN_OR_RETURN(Result rows, conn.Execute(kReadAllVersions, Params()));
         if (rows.rows() == 0) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("store ", config_->label,
-                           ": the change_counter row is missing; restore the "
-                           "database from a backup"));
+          return MissingCounterRow();
         }
         snapshot.change_counter = rows.Int64(0, 0);
         for (int i = 0; i < rows.rows(); ++i) {
@@ -882,10 +869,7 @@ absl::StatusOr<int64_t> PostgresStore::GetChangeCounter() {
       [&](Connection& conn) -> absl::Status {
         ASSIGN_OR_RETURN(Result rows, conn.Execute(kGetCounter, Params()));
         if (rows.rows() != 1) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("store ", config_->label,
-                           ": the change_counter row is missing; restore the "
-                           "database from a backup"));
+          return MissingCounterRow();
         }
         counter = rows.Int64(0, 0);
         return absl::OkStatus();
@@ -934,10 +918,7 @@ absl::StatusOr<StoreSnapshot> PostgresStore::LoadSnapshot() {
           }
         }
         if (!have_counter) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("store ", config_->label,
-                           ": the change_counter row is missing; restore the "
-                           "database from a backup"));
+          return MissingCounterRow();
         }
         return absl::OkStatus();
       },

@@ -65,10 +65,13 @@
 
 namespace secretd {
 
+namespace store_internal {
+struct Migration;
+}  // namespace store_internal
+
 namespace postgres_internal {
 class Connection;
 struct ConnectionConfig;
-struct Migration;
 }  // namespace postgres_internal
 
 class PostgresStore final : public Store {
@@ -185,7 +188,7 @@ class PostgresStore final : public Store {
   friend absl::StatusOr<std::unique_ptr<PostgresStore>>
   OpenPostgresStoreWithMigrations(
       absl::string_view url, const common::Clock& clock, const Options& options,
-      absl::Span<const postgres_internal::Migration> migrations);
+      absl::Span<const store_internal::Migration> migrations);
 
   PostgresStore(std::shared_ptr<const ConnectionConfig> config,
                 const common::Clock& clock, const Options& options);
@@ -210,6 +213,7 @@ class PostgresStore final : public Store {
                    bool retry_lost);
 
   absl::StatusOr<int64_t> BumpChangeCounter(Connection& conn);
+  absl::Status MissingCounterRow() const;
 
   const std::shared_ptr<const ConnectionConfig> config_;
   const common::Clock& clock_;
@@ -239,7 +243,7 @@ class PostgresStore final : public Store {
 absl::StatusOr<std::unique_ptr<PostgresStore>> OpenPostgresStoreWithMigrations(
     absl::string_view url, const common::Clock& clock,
     const PostgresStore::Options& options,
-    absl::Span<const postgres_internal::Migration> migrations);
+    absl::Span<const store_internal::Migration> migrations);
 
 }  // namespace secretd
 

@@ -3,7 +3,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "common/logging.h"
 #include "common/status_macros.h"
 #include "secretd/store/internal/checks.h"
 
@@ -168,14 +167,7 @@ absl::Span<const Migration> BuiltinMigrations() { return kMigrations; }
 
 absl::Status MigrateSchema(Connection& conn,
                            absl::Span<const Migration> migrations) {
-  for (size_t i = 0; i < migrations.size(); ++i) {
-    if (migrations[i].version != static_cast<int64_t>(i) + 1) {
-      return absl::InternalError(
-          absl::StrCat("store migrations are not numbered 1, 2, 3, ...: entry ",
-                       i, " has version ", migrations[i].version));
-    }
-  }
-  if (migrations.empty()) return absl::InternalError("no store migrations");
+  RETURN_IF_ERROR(store_internal::CheckMigrationList(migrations));
   const int64_t latest = migrations.back().version;
   // READ COMMITTED: every statement after the lock sees what the replica
   // that held it before committed.
@@ -190,11 +182,7 @@ absl::Status MigrateSchema(Connection& conn,
     return status;
   }
   if (from != latest) {
-    common::log::Info("store schema migrated",
-                      {{"store", conn.label()},
-                       {"from_version", from},
-                       {"to_version", latest},
-                       {"last_step", migrations.back().summary}});
+    store_internal::LogMigrated(conn.label(), from, migrations);
   }
   return absl::OkStatus();
 }

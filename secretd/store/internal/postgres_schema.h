@@ -24,6 +24,7 @@
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
+#include "secretd/store/internal/checks.h"
 #include "secretd/store/internal/postgres.h"
 
 namespace secretd::postgres_internal {
@@ -31,12 +32,9 @@ namespace secretd::postgres_internal {
 // The advisory lock key of migrations: "secretd" in ASCII, as a bigint.
 inline constexpr int64_t kMigrationLockKey = 32481100117144676;
 
-struct Migration {
-  int64_t version;      // 1, 2, 3, ... in order
-  const char* summary;  // one line, for the log and docs/store.md
-  const char* sql;      // run with the simple query protocol in the
-                        // migration transaction
-};
+// Each migration's SQL runs with the simple query protocol inside the
+// migration transaction.
+using Migration = store_internal::Migration;
 
 // The migrations of this release; the last one's version is the schema
 // version this binary writes.
