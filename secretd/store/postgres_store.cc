@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/logging.h"
 #include "common/status_macros.h"
 #include "secretd/store/internal/checks.h"
 #include "secretd/store/internal/postgres.h"
@@ -383,6 +384,13 @@ absl::StatusOr<PostgresStore::Pooled> PostgresStore::Acquire() {
     if (probe) probing_ = false;
     if (!conn.ok()) {
       --checked_out_;
+      if (!down_) {
+        // When an outage starts (by each thread that finds it); the callers
+        // get every failure.
+        common::log::Warning(
+            "store unreachable; reconnecting with backoff",
+            {{"store", config_->label}, {"error", conn.status()}});
+      }
       backoff_ = down_ ? std::min(backoff_ * 2, options_.max_reconnect_backoff)
                        : options_.min_reconnect_backoff;
       down_ = true;
@@ -394,6 +402,9 @@ absl::StatusOr<PostgresStore::Pooled> PostgresStore::Acquire() {
           std::chrono::microseconds(absl::ToInt64Microseconds(wait));
       last_connect_error_ = conn.status();
       return conn.status();
+    }
+    if (down_) {
+      common::log::Info("store reachable again", {{"store", config_->label}});
     }
     down_ = false;
     backoff_ = options_.min_reconnect_backoff;
