@@ -401,7 +401,8 @@ std::vector<Command> AuditCommands(const common::Clock& clock) {
       "\n"
       "Records after a log's last checkpoint are not signed yet (a running "
       "broker, a crash, or a cut tail): they are reported, and fail the check "
-      "only with --require-signed.\n"
+      "only with --require-signed, which also demands that each log ends with "
+      "its broker's signed shutdown checkpoint.\n"
       "\n"
       "Examples:\n"
       "  secretctl --data-dir /var/lib/secretd audit verify "
@@ -411,8 +412,9 @@ std::vector<Command> AuditCommands(const common::Clock& clock) {
   verify.flags = {kKeyFlag,
                   kSkipSignaturesFlag,
                   {"require-signed", "",
-                   "also fail if records come after the last checkpoint (for "
-                   "logs of stopped brokers)"},
+                   "also fail unless every log is closed: no records after "
+                   "the last checkpoint, and that checkpoint is the signed "
+                   "shutdown one (for logs of stopped brokers)"},
                   {"format", "text|json", "output format (default text)"}};
   verify.min_args = 1;
   verify.max_args = -1;

@@ -63,8 +63,16 @@ bool FilesVerification::ok() const {
   for (const auto& f : files) {
     if (!f.ok()) return false;
   }
-  if (require_signed && unsigned_records() > 0) return false;
+  if (require_signed && !AllClosed()) return false;
   return problems.empty();
+}
+
+bool FilesVerification::AllClosed() const {
+  for (const auto& f : files) {
+    if (f.v.unsigned_records > 0) return false;
+    if (f.v.lines > 0 && f.v.last_checkpoint_reason != "shutdown") return false;
+  }
+  return true;
 }
 
 uint64_t FilesVerification::Sum(
@@ -91,6 +99,13 @@ std::string FilesVerification::FirstProblem() const {
       if (f.v.unsigned_records > 0) {
         return absl::StrCat(f.path, ":", f.v.lines,
                             ": unsigned records: ", UnsignedText(f.v));
+      }
+      if (f.v.lines > 0 && f.v.last_checkpoint_reason != "shutdown") {
+        return absl::StrCat(
+            f.path, ":", f.v.lines, ": not closed: the log ends with a \"",
+            f.v.last_checkpoint_reason,
+            "\" checkpoint, not a shutdown one: the broker is still running, "
+            "crashed, or the log was cut back to an earlier checkpoint");
       }
     }
   }
@@ -185,8 +200,21 @@ void PrintVerificationText(const FilesVerification& v, std::ostream& out) {
         << r.last_time << "), "
         << Plural(r.checkpoints, "checkpoint", "checkpoints");
     if (r.unsigned_records == 0) {
-      out << (v.signatures_checked ? ", every record signed\n"
-                                   : ", every record under a checkpoint\n");
+      out << (v.signatures_checked ? ", every record signed"
+                                   : ", every record under a checkpoint");
+      if (r.last_checkpoint_reason == "shutdown") {
+        out << ", closed by its shutdown checkpoint\n";
+      } else if (v.require_signed) {
+        ++failed;
+        out << "\n"
+            << path << ":" << r.lines << ": not closed: the log ends with a \""
+            << r.last_checkpoint_reason
+            << "\" checkpoint, not a shutdown one: the broker is still "
+               "running, crashed, or the log was cut back to an earlier "
+               "checkpoint\n";
+      } else {
+        out << "\n";
+      }
     } else {
       if (v.require_signed) ++failed;
       out << "; " << UnsignedText(r) << "\n";
@@ -243,7 +271,11 @@ nlohmann::ordered_json VerificationJson(const FilesVerification& v) {
   for (const auto& f : v.files) {
     ordered_json o = ordered_json::object();
     o["file"] = f.path;
-    o["ok"] = f.ok() && !(v.require_signed && f.v.unsigned_records > 0);
+    o["ok"] = f.ok() &&
+              !(v.require_signed &&
+                (f.v.unsigned_records > 0 ||
+                 (f.v.lines > 0 && f.v.last_checkpoint_reason != "shutdown")));
+    o["last_checkpoint_reason"] = f.v.last_checkpoint_reason;
     o["error"] = f.read_status.ok()
                      ? ordered_json()
                      : ordered_json(std::string(f.read_status.message()));

@@ -51,8 +51,12 @@ struct FilesVerification {
   bool require_signed = false;
 
   // Every file read and intact, no cross-file problem, and (with
-  // require_signed) no unsigned records.
+  // require_signed) every file closed: no unsigned records and a final
+  // "shutdown" checkpoint.
   bool ok() const;
+  // No unsigned records, and every non-empty file ends with a "shutdown"
+  // checkpoint.
+  bool AllClosed() const;
   uint64_t lines() const {
     return Sum(&secretd::audit::FileVerification::lines);
   }

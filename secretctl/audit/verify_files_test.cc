@@ -61,11 +61,11 @@ TEST_F(VerifyFilesTest, IntactReplicasVerifyEachOnItsOwn) {
                 logs_.host_a,
                 ": intact, 7 lines (replica host-a, 2025-11-26T05:41:45.000Z "
                 "to 2025-11-26T05:42:25.000Z), 2 checkpoints, every record "
-                "signed\n",
+                "signed, closed by its shutdown checkpoint\n",
                 logs_.host_b,
                 ": intact, 3 lines (replica host-b, 2025-11-26T05:41:50.000Z "
                 "to 2025-11-26T05:42:20.000Z), 1 checkpoint, every record "
-                "signed\n\n"
+                "signed, closed by its shutdown checkpoint\n\n"
                 "OK: 2 files, 10 lines intact; checkpoint signatures checked "
                 "with audit key ",
                 logs_.key_id, "\n"));

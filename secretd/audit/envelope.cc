@@ -215,4 +215,16 @@ absl::StatusOr<CheckpointFields> ScanCheckpoint(const Envelope& envelope,
   return cp;
 }
 
+absl::StatusOr<std::string> CheckpointMessageOf(absl::string_view line) {
+  absl::StatusOr<LineFields> fields = SplitLine(line);
+  if (!fields.ok()) return fields.status();
+  absl::StatusOr<Envelope> envelope = ScanEnvelope(line);
+  if (!envelope.ok()) return envelope.status();
+  absl::StatusOr<CheckpointFields> cp = ScanCheckpoint(*envelope, *fields);
+  if (!cp.ok()) return cp.status();
+  return CheckpointMessage(
+      envelope->replica, fields->seq,
+      CheckpointClaims{envelope->time, cp->records, cp->reason}, fields->prev);
+}
+
 }  // namespace secretd::audit

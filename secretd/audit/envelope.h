@@ -28,6 +28,7 @@
 #define SECRETD_SECRETD_AUDIT_ENVELOPE_H_
 
 #include <cstdint>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -62,6 +63,12 @@ struct CheckpointFields {
 // whose SplitLine result is `fields` (both of the same line).
 absl::StatusOr<CheckpointFields> ScanCheckpoint(const Envelope& envelope,
                                                 const LineFields& fields);
+
+// The message a checkpoint line's signature must cover (record.h
+// CheckpointMessage), read from the line itself (without "\n"). kDataLoss if
+// it is not a well-formed checkpoint line. Its `signature` and `hash`
+// members do not enter the message.
+absl::StatusOr<std::string> CheckpointMessageOf(absl::string_view line);
 
 }  // namespace secretd::audit
 

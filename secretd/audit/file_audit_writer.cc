@@ -15,6 +15,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 
@@ -120,8 +121,44 @@ absl::StatusOr<std::unique_ptr<FileAuditWriter>> FileAuditWriter::Open(
   signal(SIGXFSZ, SIG_IGN);
   std::string path =
       absl::StrCat(options.directory, "/audit-", options.replica, ".jsonl");
-  int fd = open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return IoError("opening audit log", path, errno);
+  bool created = true;
+  int fd =
+      open(path.c_str(),
+           O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 && errno == EEXIST) {
+    created = false;
+    fd = open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+  }
+  if (fd < 0) {
+    if (errno == ELOOP) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("audit log \"", path,
+                       "\" is a symbolic link; refusing to follow it"));
+    }
+    return IoError("opening audit log", path, errno);
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
+    const mode_t mode = st.st_mode & 0777;
+    close(fd);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "audit log \"", path,
+        "\" must be a regular file only its owner can read (mode ",
+        absl::StrFormat("%04o", mode), "); run: chmod 600 ", path));
+  }
+  if (created) {
+    // Make the new file's directory entry durable before any record is
+    // acknowledged in it.
+    int dir_fd =
+        open(options.directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0 || fsync(dir_fd) != 0) {
+      int err = errno;
+      if (dir_fd >= 0) close(dir_fd);
+      close(fd);
+      return IoError("syncing audit directory", options.directory, err);
+    }
+    close(dir_fd);
+  }
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     close(fd);
@@ -179,7 +216,7 @@ FileAuditWriter::~FileAuditWriter() {
 
 bool FileAuditWriter::Healthy() const {
   absl::MutexLock lock(&mu_);
-  return healthy_ && !closed_;
+  return healthy_ && !broken_ && !closed_;
 }
 
 uint64_t FileAuditWriter::durable_seq() const {
@@ -225,9 +262,9 @@ absl::Status FileAuditWriter::Close() {
   return s;
 }
 
-void FileAuditWriter::QueueLineLocked(const Record& record) {
+void FileAuditWriter::QueueLineLocked(const Record& record, absl::Time now) {
   const uint64_t seq = pending_head_.seq + 1;
-  std::string line = SerializeLine(record, seq, clock_.Now(), options_.replica,
+  std::string line = SerializeLine(record, seq, now, options_.replica,
                                    pending_head_.prev_line_hash);
   pending_head_.seq = seq;
   pending_head_.prev_line_hash =
@@ -238,18 +275,18 @@ void FileAuditWriter::QueueLineLocked(const Record& record) {
 
 absl::Status FileAuditWriter::QueueCheckpointLocked(absl::string_view reason) {
   const uint64_t seq = pending_head_.seq + 1;
-  ASSIGN_OR_RETURN(std::string signature,
-                   signer_.Sign(CheckpointMessage(
-                       options_.replica, seq, pending_head_.prev_line_hash)));
-  Record cp;
-  cp.type = std::string(kCheckpointType);
-  cp.fields["records"] = pending_since_checkpoint_;
-  cp.fields["reason"] = std::string(reason);
-  cp.fields["key_id"] = signer_.KeyId();
-  cp.fields["signature"] = absl::WebSafeBase64Escape(signature);
-  QueueLineLocked(cp);
+  const absl::Time now = clock_.Now();
+  // The signed time is the text the line will carry.
+  const std::string time_text = FormatRecordTime(now);
+  CheckpointClaims claims{time_text, pending_since_checkpoint_, reason};
+  ASSIGN_OR_RETURN(std::string signature, signer_.Sign(CheckpointMessage(
+                                              options_.replica, seq, claims,
+                                              pending_head_.prev_line_hash)));
+  QueueLineLocked(MakeCheckpointRecord(pending_since_checkpoint_, reason,
+                                       signer_.KeyId(), signature),
+                  now);
   pending_since_checkpoint_ = 0;
-  pending_checkpoint_time_ = clock_.Now();
+  pending_checkpoint_time_ = now;
   return absl::OkStatus();
 }
 
@@ -260,8 +297,14 @@ absl::Status FileAuditWriter::Enqueue(const Record* record,
     return absl::FailedPreconditionError(
         absl::StrCat("audit log \"", path_, "\" is closed"));
   }
+  if (broken_) {
+    return absl::UnavailableError(absl::StrCat(
+        "audit log \"", path_,
+        "\" is in an unknown state after a failed write; check the disk and "
+        "restart secretd"));
+  }
   if (record != nullptr) {
-    QueueLineLocked(*record);
+    QueueLineLocked(*record, clock_.Now());
     ++pending_since_checkpoint_;
   }
   const bool due_by_count =
@@ -322,9 +365,21 @@ absl::Status FileAuditWriter::Enqueue(const Record* record,
       pending_head_ = durable_head_;
       pending_since_checkpoint_ = durable_since_checkpoint_;
       pending_checkpoint_time_ = durable_checkpoint_time_;
-      if (ftruncate(fd_, static_cast<off_t>(durable_size_)) != 0) {
-        common::log::Error("cannot truncate audit log after a failed write",
-                           {{"path", path_}, {"error", ErrnoText(errno)}});
+      // The failed lines may be (partly) in the file. Cut them off and make
+      // sure they are gone (if the cut itself is lost in a crash, the file
+      // holds records of requests that were refused: more record than
+      // release, never less); if that cannot be proven the file is in an
+      // unknown state and the writer stops for good (a later write would
+      // chain onto lines that may or may not be there).
+      struct stat st;
+      if (ftruncate(fd_, static_cast<off_t>(durable_size_)) != 0 ||
+          fstat(fd_, &st) != 0 ||
+          static_cast<uint64_t>(st.st_size) != durable_size_) {
+        broken_ = true;
+        common::log::Error(
+            "cannot remove a failed write from the audit log; refusing every "
+            "request until secretd is restarted",
+            {{"path", path_}, {"error", ErrnoText(errno)}});
       }
       if (healthy_) {
         common::log::Error(

@@ -18,7 +18,12 @@
 // Fail closed: when a write or fsync fails (disk full, file size limit, I/O
 // error, file deleted), every record not yet durable fails with kUnavailable,
 // the chain head rolls back to the last durable line, the file is truncated
-// back to it, and Healthy() reports false until a later write succeeds.
+// back to it, and Healthy() reports false until a later write succeeds. If
+// the truncation itself cannot be confirmed, the writer refuses every record
+// until the process restarts (reopening re-reads the real tail).
+//
+// The file is opened without following symlinks and must be a regular file
+// with no group/other permission bits; a new file's directory is fsync'ed.
 //
 // Checkpoints (record.h) are appended after every `checkpoint_every` records,
 // by MaybeCheckpoint() once `checkpoint_interval` has passed with records
@@ -131,7 +136,8 @@ class FileAuditWriter final : public AuditSink {
   // failed.
   absl::Status Enqueue(const Record* record,
                        absl::string_view checkpoint_reason);
-  void QueueLineLocked(const Record& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void QueueLineLocked(const Record& record, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status QueueCheckpointLocked(absl::string_view reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes `lines` at the end of the file and fdatasyncs them; sets
@@ -149,6 +155,9 @@ class FileAuditWriter final : public AuditSink {
   absl::CondVar batch_done_;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool healthy_ ABSL_GUARDED_BY(mu_) = true;
+  // Set when a failed write could not be removed from the file: the writer
+  // refuses everything until the process restarts.
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
   bool flushing_ ABSL_GUARDED_BY(mu_) = false;
   // The batch new lines join; swapped out by the flushing leader.
   std::shared_ptr<Batch> open_batch_ ABSL_GUARDED_BY(mu_);

@@ -19,6 +19,7 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "secretd/audit/envelope.h"
 #include "secretd/audit/testing/test_signer.h"
 
 namespace secretd::audit {
@@ -63,9 +64,9 @@ std::vector<nlohmann::json> CheckChain(const std::string& text,
       std::string sig;
       EXPECT_TRUE(
           absl::WebSafeBase64Unescape(j["signature"].get<std::string>(), &sig));
-      EXPECT_TRUE(signer.Verify(
-          CheckpointMessage(j["replica"].get<std::string>(), f->seq, f->prev),
-          sig))
+      auto message = CheckpointMessageOf(line);
+      EXPECT_TRUE(message.ok()) << message.status();
+      EXPECT_TRUE(message.ok() && signer.Verify(*message, sig))
           << "checkpoint at line " << seq;
       EXPECT_EQ(j["key_id"], signer.KeyId());
     }
@@ -156,12 +157,33 @@ TEST_F(FileAuditWriterTest, CorruptLastLineRefusesToOpen) {
     std::ofstream out(LogPath(), std::ios::binary);
     out << "not a record\n";
   }
+  ASSERT_EQ(chmod(LogPath().c_str(), 0600), 0);
   EXPECT_THAT(
       FileAuditWriter::Open(options_, signer_, clock_),
       StatusIs(
           absl::StatusCode::kFailedPrecondition,
           HasSubstr(
               "last complete line of the audit log is not a valid record")));
+}
+
+TEST_F(FileAuditWriterTest, LogReadableByOthersIsRefused) {
+  {
+    auto w = OpenWriter();
+    ASSERT_OK(w->Append(MakeRecord(0)));
+  }
+  ASSERT_EQ(chmod(LogPath().c_str(), 0644), 0);
+  EXPECT_THAT(FileAuditWriter::Open(options_, signer_, clock_),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("(mode 0644); run: chmod 600")));
+}
+
+TEST_F(FileAuditWriterTest, SymlinkedLogIsRefused) {
+  const std::string target = dir_ + "/elsewhere.jsonl";
+  { std::ofstream(target) << ""; }
+  ASSERT_EQ(symlink(target.c_str(), LogPath().c_str()), 0);
+  EXPECT_THAT(FileAuditWriter::Open(options_, signer_, clock_),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("is a symbolic link")));
 }
 
 TEST_F(FileAuditWriterTest, SecondWriterOnTheSameFileIsRefused) {

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -101,17 +102,41 @@ absl::StatusOr<absl::Time> ParseRecordTime(absl::string_view s) {
   return t;
 }
 
+namespace {
+void AppendBe64(uint64_t v, std::string* out) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((v >> shift) & 0xFF));
+  }
+}
+}  // namespace
+
 std::string CheckpointMessage(absl::string_view replica, uint64_t seq,
+                              const CheckpointClaims& claims,
                               const Sha256& prev) {
   std::string msg = "secretd-audit-checkpoint-v1";
   msg.push_back('\0');
   msg.append(replica.data(), replica.size());
   msg.push_back('\0');
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    msg.push_back(static_cast<char>((seq >> shift) & 0xFF));
-  }
+  AppendBe64(seq, &msg);
+  msg.append(claims.time.data(), claims.time.size());
+  msg.push_back('\0');
+  AppendBe64(claims.records, &msg);
+  msg.append(claims.reason.data(), claims.reason.size());
+  msg.push_back('\0');
   msg.append(reinterpret_cast<const char*>(prev.data()), prev.size());
   return msg;
+}
+
+Record MakeCheckpointRecord(uint64_t records, absl::string_view reason,
+                            absl::string_view key_id,
+                            absl::string_view signature) {
+  Record cp;
+  cp.type = std::string(kCheckpointType);
+  cp.fields["records"] = records;
+  cp.fields["reason"] = std::string(reason);
+  cp.fields["key_id"] = std::string(key_id);
+  cp.fields["signature"] = absl::WebSafeBase64Escape(signature);
+  return cp;
 }
 
 std::string SerializeLine(const Record& record, uint64_t seq, absl::Time time,

@@ -17,9 +17,11 @@
 // - A `checkpoint` record adds `records` (lines since the previous
 //   checkpoint), `reason` ("count", "interval" or "shutdown"), `key_id`
 //   (first 16 hex digits of SHA-256 of the audit public key) and `signature`:
-//   base64url(Ed25519(audit_sk, CheckpointMessage(replica, seq, prev))).
-//   Since `prev` commits to every earlier line, a valid checkpoint proves the
-//   whole file up to it.
+//   base64url(Ed25519(audit_sk, CheckpointMessage(...))) over the
+//   checkpoint's replica, seq, time, records, reason and prev. Since `prev`
+//   commits to every earlier line, a valid checkpoint proves the whole file
+//   up to it, and its own members cannot be edited (a cut-back log cannot
+//   relabel an interval checkpoint as the shutdown one).
 //
 // Secret values and tokens never appear in a record (the callers pass
 // identities, names, versions and hashes only).
@@ -66,11 +68,24 @@ std::string FormatRecordTime(absl::Time t);
 // Parses RFC 3339 (any offset, optional fraction).
 absl::StatusOr<absl::Time> ParseRecordTime(absl::string_view s);
 
+// The members of a checkpoint that its signature covers besides the chain.
+struct CheckpointClaims {
+  absl::string_view time;  // the line's `time`, exactly as written
+  uint64_t records = 0;
+  absl::string_view reason;  // "count", "interval" or "shutdown"
+};
+
 // The bytes an audit checkpoint signs:
-// "secretd-audit-checkpoint-v1" || 0x00 || replica || 0x00 || be64(seq) ||
-// prev.
+//   "secretd-audit-checkpoint-v1" || 0x00 || replica || 0x00 || be64(seq)
+//   || time || 0x00 || be64(records) || reason || 0x00 || prev[32]
 std::string CheckpointMessage(absl::string_view replica, uint64_t seq,
+                              const CheckpointClaims& claims,
                               const Sha256& prev);
+
+// The type-specific members of a checkpoint record, in the writer's order.
+Record MakeCheckpointRecord(uint64_t records, absl::string_view reason,
+                            absl::string_view key_id,
+                            absl::string_view signature);
 
 // Builds one complete line (with "\n") for `record` at `seq`, `time`,
 // `replica`, chained to `prev`. Invalid UTF-8 in string members is replaced

@@ -86,16 +86,28 @@ TEST(RecordTest, SplitLineRejectsMalformedLines) {
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("positive")));
 }
 
-TEST(RecordTest, CheckpointMessageBindsReplicaSeqAndPrev) {
+TEST(RecordTest, CheckpointMessageBindsEverySignedMember) {
   Sha256 prev{};
   prev[0] = 1;
-  const std::string m = CheckpointMessage("host-a", 258, prev);
-  EXPECT_EQ(m.substr(0, 28), std::string("secretd-audit-checkpoint-v1\0", 28));
-  EXPECT_EQ(m.substr(28, 7), std::string("host-a\0", 7));
-  EXPECT_EQ(m.substr(35, 8), std::string("\0\0\0\0\0\0\x01\x02", 8));
-  EXPECT_EQ(m.size(), 35u + 8 + 32);
-  EXPECT_NE(CheckpointMessage("host-b", 258, prev), m);
-  EXPECT_NE(CheckpointMessage("host-a", 259, prev), m);
+  const CheckpointClaims claims{"2026-11-26T05:41:45.123Z", 3, "interval"};
+  const std::string m = CheckpointMessage("host-a", 258, claims, prev);
+  EXPECT_EQ(m, std::string("secretd-audit-checkpoint-v1\0host-a\0", 35) +
+                   std::string("\0\0\0\0\0\0\x01\x02", 8) +
+                   "2026-11-26T05:41:45.123Z" + std::string(1, '\0') +
+                   std::string("\0\0\0\0\0\0\0\x03", 8) + "interval" +
+                   std::string(1, '\0') +
+                   std::string(reinterpret_cast<const char*>(prev.data()), 32));
+  EXPECT_NE(CheckpointMessage("host-b", 258, claims, prev), m);
+  EXPECT_NE(CheckpointMessage("host-a", 259, claims, prev), m);
+  CheckpointClaims shutdown = claims;
+  shutdown.reason = "shutdown";
+  EXPECT_NE(CheckpointMessage("host-a", 258, shutdown, prev), m);
+  CheckpointClaims more = claims;
+  more.records = 4;
+  EXPECT_NE(CheckpointMessage("host-a", 258, more, prev), m);
+  CheckpointClaims later = claims;
+  later.time = "2026-11-26T05:41:45.124Z";
+  EXPECT_NE(CheckpointMessage("host-a", 258, later, prev), m);
 }
 
 TEST(RecordTest, ReplicaIdsAreRestricted) {

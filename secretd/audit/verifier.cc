@@ -255,7 +255,10 @@ class Checker {
     }
     if (options_.check_checkpoint) {
       absl::Status s = options_.check_checkpoint(
-          CheckpointMessage(env.replica, f.seq, f.prev), *sig, cp->key_id);
+          CheckpointMessage(env.replica, f.seq,
+                            CheckpointClaims{env.time, cp->records, cp->reason},
+                            f.prev),
+          *sig, cp->key_id);
       if (!s.ok() && s.code() == absl::StatusCode::kNotFound) {
         return Fail(n, "unknown_key",
                     absl::StrCat("the checkpoint at line ", n,
@@ -280,6 +283,7 @@ class Checker {
       }
     }
     r_.key_id = std::string(cp->key_id);
+    r_.last_checkpoint_reason = std::string(cp->reason);
     return true;
   }
 

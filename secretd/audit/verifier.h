@@ -73,9 +73,12 @@ struct FileVerification {
   uint64_t checkpoints = 0;  // valid checkpoints
   uint64_t bytes = 0;        // bytes read
   uint64_t last_checkpoint_line = 0;  // 0 if none
-  uint64_t unsigned_records = 0;      // records after the last checkpoint
-                                      // (0 when verification failed)
-  std::string first_time;             // `time` of the first and last line read
+  // "count", "interval" or "shutdown" ("" if none): a log of a stopped
+  // broker ends with a signed "shutdown" checkpoint.
+  std::string last_checkpoint_reason;
+  uint64_t unsigned_records = 0;  // records after the last checkpoint
+                                  // (0 when verification failed)
+  std::string first_time;         // `time` of the first and last line read
   std::string last_time;
   std::string key_id;  // the key_id of the last valid checkpoint
   bool signatures_checked = false;

@@ -16,6 +16,7 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "secretd/audit/envelope.h"
 #include "secretd/audit/file_audit_writer.h"
 #include "secretd/audit/log_reader.h"
 #include "secretd/audit/testing/test_signer.h"
@@ -264,7 +265,7 @@ TEST_F(VerifierTest, ForgedCheckpointSignatureIsBadSignature) {
   TestSigner forger(9);
   auto f = SplitLine(lines_[3]);
   ASSERT_OK(f.status());
-  std::string sig = *forger.Sign(CheckpointMessage("host-a", f->seq, f->prev));
+  std::string sig = *forger.Sign(*CheckpointMessageOf(lines_[3]));
   lines_[3] = Rehash(absl::StrReplaceAll(
       lines_[3],
       {{j["signature"].get<std::string>(), absl::WebSafeBase64Escape(sig)}}));

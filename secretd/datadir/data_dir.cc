@@ -167,11 +167,16 @@ absl::StatusOr<InitReport> InitDataDir(const std::string& root,
         "directory (its keys decrypt the store): choose a new path"));
   }
   DataDirLayout final_layout(root);
-  // Build in a sibling and rename into place: never a half-made directory.
-  const std::string staging =
-      absl::StrCat(Parent(final_layout.root), "/.secretd-init-", getpid(), "-",
-                   absl::ToUnixNanos(clock.Now()) % 1000000000);
-  RETURN_IF_ERROR(MakeDir(staging, 0700));
+  // Build in a private (0700, unpredictable name) sibling and rename it into
+  // place: never a half-made directory. A crash leaves the sibling behind
+  // (readable only by its owner); it holds nothing that is in use.
+  std::string staging_template =
+      absl::StrCat(Parent(final_layout.root), "/.secretd-init-XXXXXX");
+  if (mkdtemp(staging_template.data()) == nullptr) {
+    return ErrnoStatus("cannot create a directory beside", final_layout.root,
+                       errno);
+  }
+  const std::string staging = staging_template;
   DataDirLayout staged(staging);
   InitReport report;
   absl::Status s = Populate(staged, options, clock, &report);

@@ -1,6 +1,7 @@
 #include "secretd/keyring/keyring.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,29 @@ absl::Status FileError(absl::string_view what, const std::string& path,
 bool Exists(const std::string& path) {
   struct stat st;
   return lstat(path.c_str(), &st) == 0;
+}
+
+absl::Status SyncDirectory(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return FileError("cannot open directory", path, errno);
+  int rc = fsync(fd);
+  int err = errno;
+  close(fd);
+  if (rc != 0) return FileError("cannot sync directory", path, err);
+  return absl::OkStatus();
+}
+
+// True if any stored version is wrapped by `kek_id`, or if that cannot be
+// ruled out (the store cannot be read).
+bool StoreUsesKek(Store& store, absl::string_view kek_id) {
+  absl::StatusOr<std::vector<SecretMetadata>> all = store.ListSecrets("");
+  if (!all.ok()) return true;
+  for (const SecretMetadata& s : *all) {
+    for (const SecretVersionMetadata& v : s.versions) {
+      if (v.kek_id == kek_id) return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -111,6 +135,15 @@ absl::StatusOr<std::shared_ptr<const KeySet>> Keyring::ReadKeySet() const {
       retired.push_back(std::move(k));
     }
   }
+  // A rotation interrupted after retiring the old KEK leaves it both current
+  // and retired; keep one copy of every id.
+  std::vector<keys::Kek> unique;
+  for (keys::Kek& k : retired) {
+    bool seen = k.id() == current.id();
+    for (const keys::Kek& u : unique) seen = seen || u.id() == k.id();
+    if (!seen) unique.push_back(std::move(k));
+  }
+  retired = std::move(unique);
   return KeySet::Create(std::move(current), std::move(retired),
                         options_.challenge_ttl);
 }
@@ -128,7 +161,8 @@ absl::Status Keyring::Reload() {
 }
 
 absl::StatusOr<Keyring::RotationResult> Keyring::RotateKek(
-    Store& store, keys::RandomSource& random) {
+    Store& store, keys::RandomSource& random,
+    const BeforeRotateFn& before_rotate) {
   absl::MutexLock rotating(&rotate_mu_);
   std::shared_ptr<const KeySet> before = Current();
   RotationResult result;
@@ -146,28 +180,42 @@ absl::StatusOr<Keyring::RotationResult> Keyring::RotateKek(
     next.emplace(std::move(fresh));
   }
   result.new_kek_id = next->id();
+  if (before_rotate) {
+    if (absl::Status s = before_rotate(result); !s.ok()) {
+      if (!resuming) unlink(layout_.kek_next.c_str());
+      return s;
+    }
+  }
 
   SecretVault vault(store, before->ring, random);
   absl::StatusOr<SecretVault::Rotation> rewrapped = vault.RewrapAll(*next);
   if (!rewrapped.ok()) {
-    // Nothing changed in this attempt. A fresh kek.next wraps nothing yet
-    // and goes; a resumed one may wrap rows of the interrupted run and stays.
-    if (!resuming) unlink(layout_.kek_next.c_str());
+    // A fresh kek.next can go only if no row is wrapped by it: a failed
+    // COMMIT may still have committed (e.g. an I/O error reported after the
+    // WAL was written). A resumed one stays in any case.
+    if (!resuming && !StoreUsesKek(store, next->id())) {
+      unlink(layout_.kek_next.c_str());
+    }
     return rewrapped.status();
   }
   result.rewrapped = rewrapped->rewrapped;
 
+  // Retire the old KEK by linking it (keys/kek stays in place), then replace
+  // keys/kek atomically: at every instant keys/kek exists and every KEK a
+  // row may use is on disk.
   if (mkdir(layout_.kek_retired_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return FileError("cannot create", layout_.kek_retired_dir, errno);
   }
   const std::string retired_path =
       absl::StrCat(layout_.kek_retired_dir, "/", result.old_kek_id);
-  if (rename(layout_.kek.c_str(), retired_path.c_str()) != 0) {
+  if (link(layout_.kek.c_str(), retired_path.c_str()) != 0 && errno != EEXIST) {
     return FileError("cannot retire", layout_.kek, errno);
   }
+  RETURN_IF_ERROR(SyncDirectory(layout_.kek_retired_dir));
   if (rename(layout_.kek_next.c_str(), layout_.kek.c_str()) != 0) {
     return FileError("cannot install", layout_.kek_next, errno);
   }
+  RETURN_IF_ERROR(SyncDirectory(layout_.keys_dir));
   RETURN_IF_ERROR(Reload());
   common::log::Info("KEK rotated", {{"old_kek_id", result.old_kek_id},
                                     {"new_kek_id", result.new_kek_id},

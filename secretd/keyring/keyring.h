@@ -13,19 +13,25 @@
 //
 // KEK rotation (RotateKek): a new KEK is written to keys/kek.next; every
 // data key in the store is rewrapped to it in one transaction
-// (SecretVault::RewrapAll); then keys/kek moves to keys/kek.retired/<id>,
-// keys/kek.next becomes keys/kek, and the keyring reloads. If the process
-// dies between the rewrap and the renames, the next Load finds kek.next and
-// keeps it in the ring, so nothing becomes unreadable; running the rotation
-// again finishes it. Other replicas sharing the store must get the new
-// keys/kek (copy it) and reload (SIGHUP); until then their reads of
-// rewrapped rows fail closed (kFailedPrecondition naming the KEK id).
+// (SecretVault::RewrapAll); then the old KEK is hard-linked into
+// keys/kek.retired/<id>, keys/kek.next is renamed over keys/kek, each step
+// followed by an fsync of its directory, and the keyring reloads. keys/kek
+// exists at every instant. If the process dies after the rewrap, the next
+// Load finds kek.next and keeps it in the ring, so nothing becomes
+// unreadable; running the rotation again finishes it. Other replicas sharing
+// the store must get the new keys/kek (copy it) and reload (SIGHUP); until
+// then their reads of rewrapped rows fail closed (kFailedPrecondition naming
+// the KEK id). Retired KEKs stay readable until their files are deleted
+// (delete them once every replica runs with the new KEK and no row names
+// them: `secretctl secret list` shows each version's KEK id).
 //
-// Challenges are issued under the current KEK and accepted under any KEK of
-// the ring, so a rotation does not fail boots in flight. Thread-safe.
+// Challenges are issued and accepted under the current KEK only: a rotation
+// invalidates challenges in flight (boots retry), so a KEK retired because
+// it leaked cannot mint valid challenges. Thread-safe.
 #ifndef SECRETD_SECRETD_KEYRING_KEYRING_H_
 #define SECRETD_SECRETD_KEYRING_KEYRING_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,13 +50,12 @@
 
 namespace secretd {
 
-// Challenges under the current KEK, checked under every KEK of the ring.
+// Challenges issued and checked under the current KEK.
 class ChallengeSet {
  public:
   keys::Challenge Issue(const common::Clock& clock,
                         keys::RandomSource& random) const;
-  // OK if any KEK's challenger accepts; otherwise a TokenError:
-  // nonce_expired if some KEK authenticates it, else nonce_invalid.
+  // OK, or a TokenError: nonce_invalid / nonce_expired.
   absl::Status Check(absl::string_view challenge,
                      const common::Clock& clock) const;
   absl::Duration ttl() const;
@@ -101,11 +106,20 @@ class Keyring {
     std::string new_kek_id;
     int64_t rewrapped = 0;
   };
+  // Called once the new KEK is chosen (`planned` holds both ids; rewrapped
+  // is 0) and before the rewrap transaction. An error aborts the rotation
+  // with nothing changed (a fresh keys/kek.next is removed) and RotateKek
+  // returns it. The admin service writes its audit record here.
+  using BeforeRotateFn =
+      std::function<absl::Status(const RotationResult& planned)>;
+
   // Rotates the KEK as described above. Serialised with other rotations.
   // kAborted if the store changed during the rewrap (retry), the store's
-  // kUnavailable, or file errors naming the path.
-  absl::StatusOr<RotationResult> RotateKek(Store& store,
-                                           keys::RandomSource& random);
+  // kUnavailable, or file errors naming the path. `before_rotate`
+  // (optional) as above.
+  absl::StatusOr<RotationResult> RotateKek(
+      Store& store, keys::RandomSource& random,
+      const BeforeRotateFn& before_rotate = nullptr);
 
  private:
   Keyring(DataDirLayout layout, Options options,

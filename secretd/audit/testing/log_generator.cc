@@ -193,15 +193,13 @@ absl::StatusOr<GeneratedLog> GenerateLog(const GenerateLogOptions& options,
     return absl::OkStatus();
   };
   auto checkpoint = [&](absl::string_view reason) -> absl::Status {
-    auto sig =
-        signer.Sign(CheckpointMessage(options.replica, g.lines + 1, prev));
+    const std::string time_text = FormatRecordTime(t);
+    auto sig = signer.Sign(CheckpointMessage(
+        options.replica, g.lines + 1,
+        CheckpointClaims{time_text, since_checkpoint, reason}, prev));
     if (!sig.ok()) return sig.status();
-    Record cp;
-    cp.type = std::string(kCheckpointType);
-    cp.fields["records"] = since_checkpoint;
-    cp.fields["reason"] = std::string(reason);
-    cp.fields["key_id"] = signer.KeyId();
-    cp.fields["signature"] = absl::WebSafeBase64Escape(*sig);
+    Record cp =
+        MakeCheckpointRecord(since_checkpoint, reason, signer.KeyId(), *sig);
     since_checkpoint = 0;
     ++g.checkpoints;
     return emit(cp);

@@ -17,6 +17,7 @@
 #include "keys/encoding.h"
 #include "nlohmann/json.hpp"
 #include "secretctl/audit/testing/known_logs.h"
+#include "secretd/audit/envelope.h"
 #include "secretd/audit/record.h"
 #include "secretd/audit/testing/test_signer.h"
 
@@ -120,6 +121,33 @@ TEST_F(AuditCliTest, TruncatedTailNamesTheCutLine) {
   ExpectFailure(r, logs_.host_a, 7, "truncated tail");
 }
 
+// A log cut back to an earlier checkpoint is intact up to it, but it is not
+// closed by its broker's shutdown checkpoint: --require-signed says so.
+TEST_F(AuditCliTest, LogCutBackToACheckpointFailsRequireSigned) {
+  std::vector<std::string> a = A();
+  ASSERT_THAT(a[3], HasSubstr("\"reason\":\"count\""));
+  a.resize(4);
+  SetA(a);
+  EXPECT_EQ(VerifyA().exit_code, 0);
+  ProcessResult r = Verify({logs_.host_a, logs_.host_b, "--require-signed"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out,
+              HasSubstr(absl::StrCat(
+                  logs_.host_a,
+                  ":4: not closed: the log ends with a \"count\" checkpoint")));
+}
+
+// ... and relabelling that checkpoint as the shutdown one breaks its
+// signature, which covers reason, records and time.
+TEST_F(AuditCliTest, RelabelledCheckpointIsForged) {
+  std::vector<std::string> a = A();
+  a[3] = Rehash(absl::StrReplaceAll(
+      a[3], {{"\"reason\":\"count\"", "\"reason\":\"shutdown\""}}));
+  a.resize(4);
+  SetA(a);
+  ExpectFailure(VerifyA(), logs_.host_a, 4, "forged checkpoint");
+}
+
 TEST_F(AuditCliTest, ForgedCheckpointIsRejected) {
   // A forger without the audit key signs the checkpoint with its own key,
   // keeps the genuine key_id and recomputes the hash.
@@ -128,8 +156,7 @@ TEST_F(AuditCliTest, ForgedCheckpointIsRejected) {
   auto f = secretd::audit::SplitLine(a[3]);
   ASSERT_TRUE(f.ok());
   TestSigner forger(9);
-  std::string sig =
-      *forger.Sign(secretd::audit::CheckpointMessage("host-a", 4, f->prev));
+  std::string sig = *forger.Sign(*secretd::audit::CheckpointMessageOf(a[3]));
   a[3] = Rehash(absl::StrReplaceAll(a[3], {{cp["signature"].get<std::string>(),
                                             keys::Base64UrlEncode(sig)}}));
   a.resize(4);
@@ -154,8 +181,8 @@ TEST_F(AuditCliTest, LogRewrittenFromScratchFailsAtItsFirstCheckpoint) {
     body.replace(body.size() - 65, 64, secretd::audit::HexSha256(prev));
     if (body.find("\"type\":\"checkpoint\"") != std::string::npos) {
       nlohmann::json cp = nlohmann::json::parse(a[i]);
-      std::string sig = *forger.Sign(
-          secretd::audit::CheckpointMessage("host-a", i + 1, prev));
+      std::string sig = *forger.Sign(*secretd::audit::CheckpointMessageOf(
+          body + ",\"hash\":\"" + std::string(64, '0') + "\"}"));
       body = absl::StrReplaceAll(body, {{cp["signature"].get<std::string>(),
                                          keys::Base64UrlEncode(sig)}});
     }
