@@ -68,8 +68,13 @@ std::vector<Flag> LimitFlags() {
        "longest attestation token accepted, at most 16384 (default 16384)"},
       {"max-secrets", "N", "secrets one Provision may name (default 64)"},
       {"store", "URL",
-       "sqlite:PATH, or postgresql://... (not in this build); default "
-       "DATA_DIR/store.db"},
+       "sqlite:PATH or a libpq postgresql://... URL (password through "
+       "PGPASSWORD or a passfile, not the URL); default DATA_DIR/store.db"},
+      {"store-pool-size", "N",
+       "PostgreSQL: connections at most, 1-1000 (default 4)"},
+      {"store-startup-timeout", "DURATION",
+       "PostgreSQL: how long to retry an unreachable server at start "
+       "(default 30s)"},
       {"replica-id", "ID",
        "this replica's name in the audit log ([A-Za-z0-9._-], 1-64 "
        "characters); see docs/broker.md for the default"},
@@ -77,6 +82,18 @@ std::vector<Flag> LimitFlags() {
        "how long a challenge stays valid (default 5m)"},
       {"log-level", "LEVEL", "debug, info, warning or error (default info)"},
   };
+}
+
+absl::StatusOr<StoreOpenOptions> StoreOptionsFrom(const Invocation& inv) {
+  StoreOpenOptions options;
+  absl::StatusOr<int64_t> pool = inv.GetInt("store-pool-size", 4, 1, 1000);
+  if (!pool.ok()) return pool.status();
+  options.postgres_pool_size = static_cast<int>(*pool);
+  absl::StatusOr<absl::Duration> startup =
+      GetDuration(inv, "store-startup-timeout", absl::Seconds(30));
+  if (!startup.ok()) return startup.status();
+  options.postgres_startup_timeout = *startup;
+  return options;
 }
 
 absl::StatusOr<BrokerOptions> BrokerOptionsFrom(const Invocation& inv,
@@ -106,6 +123,9 @@ int Serve(const Invocation& inv) {
       BrokerOptionsFrom(inv, inv.Get("audience"));
   if (!broker.ok()) return inv.UsageError(broker.status().message());
   config.broker = *broker;
+  absl::StatusOr<StoreOpenOptions> store = StoreOptionsFrom(inv);
+  if (!store.ok()) return inv.UsageError(store.status().message());
+  config.store = *store;
   struct IntFlag {
     const char* name;
     int64_t fallback, min, max;
@@ -205,6 +225,9 @@ int Invoke(const Invocation& inv) {
   absl::StatusOr<BrokerOptions> broker = BrokerOptionsFrom(inv, audience);
   if (!broker.ok()) return inv.UsageError(broker.status().message());
   config.broker = *broker;
+  absl::StatusOr<StoreOpenOptions> store = StoreOptionsFrom(inv);
+  if (!store.ok()) return inv.UsageError(store.status().message());
+  config.store = *store;
   absl::StatusOr<int64_t> max_request =
       inv.GetInt("max-request-bytes", 64 * 1024, 1024, 64 * 1024 * 1024);
   if (!max_request.ok()) return inv.UsageError(max_request.status().message());

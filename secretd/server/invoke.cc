@@ -149,7 +149,7 @@ InvokeResult RunInvoke(const InvokeConfig& config, absl::string_view input,
       ParseStoreUrl(config.store_url, layout);
   if (!location.ok()) return Error(location.status());
   absl::StatusOr<std::unique_ptr<Store>> store =
-      OpenStore(*location, layout, clock);
+      OpenStore(*location, layout, clock, config.store);
   if (!store.ok()) return Error(store.status());
   absl::StatusOr<std::unique_ptr<Keyring>> keyring =
       Keyring::Load(layout, keyring_options);

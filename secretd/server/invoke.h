@@ -33,6 +33,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "secretd/broker/broker.h"
+#include "secretd/server/store_url.h"
 
 namespace secretd {
 
@@ -42,6 +43,7 @@ struct InvokeConfig {
   std::string source_ip;             // secretd:SourceIp; "" if unknown
   std::string replica_id;            // "" = "<host>-invoke"
   std::string store_url;             // as `serve --store`
+  StoreOpenOptions store;            // as `serve --store-pool-size` ...
   BrokerOptions broker;              // audience and limits
   size_t max_request_bytes = 64 * 1024;
   absl::Duration lock_timeout = absl::Seconds(30);

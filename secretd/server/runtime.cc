@@ -152,6 +152,11 @@ absl::Status ValidateServeConfig(const ServeConfig& config) {
     return absl::InvalidArgumentError(
         "--max-request-bytes must be at least 1024");
   }
+  if (config.store.postgres_pool_size < 1 ||
+      config.store.postgres_pool_size > 1000) {
+    return absl::InvalidArgumentError(
+        "--store-pool-size must be between 1 and 1000");
+  }
   if (config.max_in_flight < 1) {
     return absl::InvalidArgumentError("--max-in-flight must be at least 1");
   }
@@ -184,7 +189,8 @@ absl::StatusOr<std::unique_ptr<BrokerRuntime>> BrokerRuntime::Open(
   ASSIGN_OR_RETURN(rt->store_location_,
                    ParseStoreUrl(rt->config_.store_url, rt->layout_));
   ASSIGN_OR_RETURN(rt->store_,
-                   OpenStore(rt->store_location_, rt->layout_, clock));
+                   OpenStore(rt->store_location_, rt->layout_, clock,
+                             rt->config_.store, &rt->store_description_));
   Keyring::Options keyring_options;
   keyring_options.challenge_ttl = rt->config_.challenge_ttl;
   ASSIGN_OR_RETURN(rt->keyring_, Keyring::Load(rt->layout_, keyring_options));
@@ -350,7 +356,7 @@ absl::Status BrokerRuntime::Start() {
                      {"audit_key_id", keyring_->audit_signer().key_id()},
                      {"kek_id", keyring_->Current()->current.id()},
                      {"audit_file", audit_->path()},
-                     {"store", DescribeStore(store_location_)},
+                     {"store", store_description_},
                      {"change_counter", state_->Current()->change_counter},
                      {"metrics_port", metrics_port()},
                      {"pid", static_cast<int64_t>(getpid())}});

@@ -74,6 +74,7 @@ struct ServeConfig {
   std::string replica_id;      // empty: DefaultReplicaId
   std::string metrics_listen;  // empty: no metrics endpoint
   std::string store_url;       // empty: DATA_DIR/store.db
+  StoreOpenOptions store;      // PostgreSQL pool size, start-up retries
   BrokerOptions broker;        // audience, token and secret limits
   int64_t max_request_bytes = 64 * 1024;
   int max_in_flight = 128;
@@ -122,9 +123,10 @@ class BrokerRuntime {
   // Opens the store (never creating one), the keyring, the replica's audit
   // log and loads the state. Nothing listens yet. Errors: kInvalidArgument
   // (config), kFailedPrecondition with STYLE.md §4 messages (no data
-  // directory, no store, audit file locked by another process),
-  // kUnimplemented (PostgreSQL), the store's kUnavailable. `clock` must
-  // outlive the runtime.
+  // directory, no store, audit file locked by another process), the
+  // store's kUnavailable (PostgreSQL unreachable for
+  // config.store.postgres_startup_timeout). `clock` must outlive the
+  // runtime.
   static absl::StatusOr<std::unique_ptr<BrokerRuntime>> Open(
       ServeConfig config, const common::Clock& clock);
 
@@ -186,6 +188,7 @@ class BrokerRuntime {
   metrics::Registry registry_;
   std::unique_ptr<BrokerMetrics> metrics_;
   StoreLocation store_location_;
+  std::string store_description_;  // for logs; never a password
   std::unique_ptr<Store> store_;
   std::unique_ptr<Keyring> keyring_;
   std::unique_ptr<KeyringKeySource> key_source_;

@@ -2,10 +2,15 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/logging.h"
+#include "secretd/store/postgres_store.h"
 #include "secretd/store/sqlite_store.h"
 
 namespace secretd {
@@ -40,13 +45,38 @@ absl::StatusOr<StoreLocation> ParseStoreUrl(absl::string_view url,
       "the data directory's store.db)");
 }
 
-absl::StatusOr<std::unique_ptr<Store>> OpenStore(const StoreLocation& location,
-                                                 const DataDirLayout& layout,
-                                                 const common::Clock& clock) {
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(
+    const StoreLocation& location, const DataDirLayout& layout,
+    const common::Clock& clock, const StoreOpenOptions& options,
+    std::string* description) {
   if (location.kind == StoreLocation::Kind::kPostgres) {
-    return absl::UnimplementedError(
-        "this secretd has no PostgreSQL store yet; use the SQLite store (leave "
-        "out --store, or --store sqlite:PATH)");
+    PostgresStore::Options pg;
+    pg.pool_size = options.postgres_pool_size;
+    const auto deadline =
+        std::chrono::steady_clock::now() +
+        absl::ToChronoNanoseconds(options.postgres_startup_timeout);
+    absl::Duration backoff = absl::Milliseconds(500);
+    for (int attempt = 1;; ++attempt) {
+      absl::StatusOr<std::unique_ptr<PostgresStore>> store =
+          PostgresStore::Open(location.url, clock, pg);
+      if (store.ok()) {
+        if (description != nullptr) *description = (*store)->label();
+        return std::unique_ptr<Store>(*std::move(store));
+      }
+      if (store.status().code() != absl::StatusCode::kUnavailable ||
+          std::chrono::steady_clock::now() +
+                  absl::ToChronoNanoseconds(backoff) >=
+              deadline) {
+        return store.status();
+      }
+      // The message names the server without its password.
+      common::log::Warning("PostgreSQL store unreachable; retrying",
+                           {{"attempt", attempt},
+                            {"retry_in_seconds", backoff},
+                            {"error", store.status()}});
+      absl::SleepFor(backoff);
+      backoff = std::min(backoff * 2, absl::Seconds(5));
+    }
   }
   struct stat st;
   if (location.is_default && stat(location.sqlite_path.c_str(), &st) != 0) {
@@ -55,17 +85,15 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const StoreLocation& location,
         "); run \"secretctl init --data-dir ", layout.root,
         "\" first, or point --data-dir at an initialised directory"));
   }
-  SqliteStore::Options options;
-  options.create = false;
+  SqliteStore::Options sqlite;
+  sqlite.create = false;
   absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-      SqliteStore::Open(location.sqlite_path, clock, options);
+      SqliteStore::Open(location.sqlite_path, clock, sqlite);
   if (!store.ok()) return store.status();
+  if (description != nullptr) {
+    *description = absl::StrCat("sqlite:", location.sqlite_path);
+  }
   return std::unique_ptr<Store>(*std::move(store));
-}
-
-std::string DescribeStore(const StoreLocation& location) {
-  if (location.kind == StoreLocation::Kind::kPostgres) return "postgresql";
-  return absl::StrCat("sqlite:", location.sqlite_path);
 }
 
 }  // namespace secretd
