@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "common/terminal_text.h"
 #include "secretctl/audit/audit_key.h"
 #include "secretctl/audit/query.h"
 #include "secretctl/audit/report.h"
@@ -142,7 +143,7 @@ class TerminalProgress {
     const double secs = absl::ToDoubleSeconds(now - start_);
     const double mib = static_cast<double>(bytes) / (1 << 20);
     std::string line = absl::StrFormat(
-        "verifying %s (%d of %d): %.0f of %.0f MiB", SanitizeForTerminal(path),
+        "verifying %s (%d of %d): %.0f of %.0f MiB", common::TerminalSafe(path),
         index + 1, count, mib, static_cast<double>(total_) / (1 << 20));
     if (total_ > 0) {
       absl::StrAppendFormat(
@@ -202,7 +203,7 @@ int Verify(const Invocation& inv, const common::Clock& clock) {
   FilesVerification v =
       VerifyWithProgress(inv, clock, key, inv.Has("require-signed"));
   if (format == "json") {
-    inv.out() << VerificationJson(v).dump(2) << "\n";
+    inv.out() << VerificationJsonText(v) << "\n";
   } else {
     PrintVerificationText(v, inv.out());
   }

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/terminal_text.h"
 #include "nlohmann/json.hpp"
 #include "secretctl/audit/table.h"
 
@@ -123,7 +124,7 @@ class ReleaseSummary {
         parts.push_back(absl::StrCat(v < 0 ? "?" : absl::StrCat(v), " (", n,
                                      n == 1 ? " release)" : " releases)"));
       }
-      out << "  " << SanitizeForTerminal(name) << ": version"
+      out << "  " << common::TerminalSafe(name) << ": version"
           << (versions.size() == 1 ? " " : "s ") << absl::StrJoin(parts, ", ")
           << "\n";
     }
@@ -132,7 +133,7 @@ class ReleaseSummary {
           << " denied";
       if (!hint.empty()) {
         out << "; list " << (denied_ == 1 ? "it" : "them")
-            << " with: " << SanitizeForTerminal(hint);
+            << " with: " << common::TerminalSafe(hint);
       }
       out << "\n";
     }
@@ -212,8 +213,8 @@ absl::Status RunQuery(const QueryOptions& options, std::ostream& out,
   uint64_t unreadable = 0;
   (*stream)->unreadable = [&](const Unreadable& u) {
     if (++unreadable <= kMaxWarnings) {
-      err << u.file << ":" << u.line
-          << ": skipped, not a readable record: " << SanitizeForTerminal(u.why)
+      err << common::TerminalSafe(u.file) << ":" << u.line
+          << ": skipped, not a readable record: " << common::TerminalSafe(u.why)
           << "\n";
     }
   };
@@ -239,7 +240,7 @@ absl::Status RunQuery(const QueryOptions& options, std::ostream& out,
       if (!filter.Matches(e)) continue;
       ++matched;
       if (options.json) {
-        out << e.raw << "\n";
+        out << common::TerminalSafeJson(e.raw) << "\n";
       } else {
         table->Add(RecordRow(e));
       }
@@ -274,8 +275,9 @@ absl::Status RunQuery(const QueryOptions& options, std::ostream& out,
         j["request_id"] = e.request_id;
         j["file"] = e.file;
         j["line"] = e.line;
-        out << j.dump(-1, ' ', false,
-                      nlohmann::ordered_json::error_handler_t::replace)
+        out << common::TerminalSafeJson(
+                   j.dump(-1, ' ', false,
+                          nlohmann::ordered_json::error_handler_t::replace))
             << "\n";
       } else {
         summary.AddRelease(e, r);

@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "absl/strings/str_cat.h"
+#include "common/terminal_text.h"
 #include "secretctl/audit/table.h"
 #include "secretd/audit/log_reader.h"
 
@@ -176,11 +177,11 @@ FilesVerification VerifyFiles(const std::vector<std::string>& paths,
 void PrintVerificationText(const FilesVerification& v, std::ostream& out) {
   size_t failed = 0;
   for (const auto& f : v.files) {
-    const std::string path = SanitizeForTerminal(f.path);
+    const std::string path = common::TerminalSafe(f.path);
     if (!f.read_status.ok()) {
       ++failed;
       out << path << ": cannot be read: "
-          << SanitizeForTerminal(f.read_status.message()) << "\n";
+          << common::TerminalSafe(f.read_status.message()) << "\n";
       continue;
     }
     const auto& r = f.v;
@@ -188,7 +189,7 @@ void PrintVerificationText(const FilesVerification& v, std::ostream& out) {
       ++failed;
       out << path << ":" << r.failure->line << ": "
           << secretd::audit::FailureTitle(r.failure->kind) << ": "
-          << SanitizeForTerminal(r.failure->message) << "\n";
+          << common::TerminalSafe(r.failure->message) << "\n";
       continue;
     }
     if (r.lines == 0) {
@@ -221,7 +222,7 @@ void PrintVerificationText(const FilesVerification& v, std::ostream& out) {
     }
   }
   for (const auto& p : v.problems) {
-    out << "duplicate replica: " << SanitizeForTerminal(p.message) << "\n";
+    out << "duplicate replica: " << common::TerminalSafe(p.message) << "\n";
   }
   const std::string how =
       v.signatures_checked
@@ -309,6 +310,11 @@ nlohmann::ordered_json VerificationJson(const FilesVerification& v) {
   }
   j["problems"] = std::move(problems);
   return j;
+}
+
+std::string VerificationJsonText(const FilesVerification& v) {
+  return common::TerminalSafeJson(VerificationJson(v).dump(
+      2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
 
 }  // namespace secretctl

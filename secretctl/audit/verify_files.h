@@ -105,6 +105,10 @@ absl::StatusOr<LogComparison> CompareLogs(const std::string& a,
 void PrintVerificationText(const FilesVerification& v, std::ostream& out);
 // The same as a JSON object (the schema is in docs/audit.md).
 nlohmann::ordered_json VerificationJson(const FilesVerification& v);
+// VerificationJson as text to print (indented by 2): invalid UTF-8 (in file
+// names) becomes U+FFFD and every control, bidi or invisible format
+// character a \uNNNN escape (common::TerminalSafeJson).
+std::string VerificationJsonText(const FilesVerification& v);
 
 }  // namespace secretctl
 
