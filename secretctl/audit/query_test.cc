@@ -229,7 +229,7 @@ TEST_F(QueryTest, ReleasesAsJsonAreOneObjectPerRelease) {
                          "\"i-bbb\",\"issuer\":\"https://attest.example\","
                          "\"role\":\"web\",\"replica\":\"host-a\",\"seq\":5,"
                          "\"request_id\":\"req-3\",\"file\":\"",
-                         logs_.host_a, "\",\"line\":5}"));
+                         logs_.host_a, "\",\"line\":5,\"signed\":null}"));
   EXPECT_EQ(nlohmann::json::parse(lines[1])["request_id"], "req-6");
 }
 
