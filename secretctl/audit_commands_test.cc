@@ -70,6 +70,32 @@ class AuditCommandsTest : public ::testing::Test {
   std::function<void()> between_passes_;
 };
 
+TEST_F(AuditCommandsTest, ReportIsPrivateAndNeverFollowsALink) {
+  // Links planted at the report's name and at the temporary name the old
+  // writer used ("OUT.tmp"): neither target may be written.
+  const std::string out = logs_.dir + "/r.html";
+  const std::string victim = logs_.dir + "/victim";
+  const std::string victim_tmp = logs_.dir + "/victim-tmp";
+  std::ofstream(victim) << "keep";
+  std::ofstream(victim_tmp) << "keep too";
+  ASSERT_EQ(symlink(victim.c_str(), out.c_str()), 0);
+  ASSERT_EQ(symlink(victim_tmp.c_str(), (out + ".tmp").c_str()), 0);
+  ASSERT_EQ(Run({"audit", "report", "--audit-public-key", logs_.key_file,
+                 logs_.host_a, "--html", out}),
+            0)
+      << err_;
+  EXPECT_EQ(ReadFile(victim), "keep");
+  EXPECT_EQ(ReadFile(victim_tmp), "keep too");
+  struct stat st;
+  ASSERT_EQ(lstat(out.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_THAT(ReadFile(out), HasSubstr("<!DOCTYPE html>"));
+  // The planted link is left alone, and no temporary file is left behind.
+  ASSERT_EQ(lstat((out + ".tmp").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+}
+
 // What someone who can write the logs could do between verification and
 // reading. host-a's line 6 is req-4, the denial of i-ccc.
 

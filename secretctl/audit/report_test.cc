@@ -1,5 +1,12 @@
 #include "secretctl/audit/report.h"
 
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -17,7 +24,9 @@
 namespace secretctl {
 namespace {
 
+using ::common::testing::StatusIs;
 using ::secretctl::testing::KnownLogs;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -172,6 +181,56 @@ TEST_F(ReportTest, LongSpansUseCoarserBuckets) {
   const size_t bars = Count(html, "<g class=\"bucket\"");
   EXPECT_GT(bars, 40u);
   EXPECT_LE(bars, 60u);
+}
+
+// The names in `dir`, sorted.
+std::vector<std::string> Entries(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return names;
+  while (dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(WriteReportFileTest, WritesAPrivateFileAtomicallyAndFollowsNoLink) {
+  const std::string dir = absl::StrCat(getenv("TEST_TMPDIR"), "/write-report");
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  const std::string out = dir + "/r.html";
+  ASSERT_OK(WriteReportFile(out, "<p>one</p>"));
+  struct stat st;
+  ASSERT_EQ(lstat(out.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_THAT(Entries(dir), ElementsAre("r.html"));
+  // A link at the target is replaced, not followed.
+  const std::string victim = dir + "/victim";
+  { std::ofstream(victim) << "keep"; }
+  ASSERT_EQ(unlink(out.c_str()), 0);
+  ASSERT_EQ(symlink(victim.c_str(), out.c_str()), 0);
+  ASSERT_OK(WriteReportFile(out, "<p>two</p>"));
+  std::ifstream in(victim);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "keep");
+  ASSERT_EQ(lstat(out.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  std::ifstream page(out);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(page), {}),
+            "<p>two</p>");
+  EXPECT_THAT(Entries(dir), ElementsAre("r.html", "victim"));
+}
+
+TEST(WriteReportFileTest, MissingDirectoryIsUnavailableAndLeavesNothing) {
+  const std::string out =
+      absl::StrCat(getenv("TEST_TMPDIR"), "/no-such-dir/r.html");
+  EXPECT_THAT(WriteReportFile(out, "x"),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       absl::StrCat("cannot write \"", out,
+                                    "\": cannot create a temporary file "
+                                    "beside it: No such file or directory")));
 }
 
 TEST(ReportFormatTest, CountsHaveThousandsSeparators) {
