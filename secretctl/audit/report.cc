@@ -13,10 +13,13 @@
 #include <functional>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "common/terminal_text.h"
 #include "secretd/audit/envelope.h"
+#include "secretd/audit/record.h"
 #include "secretd/audit/verifier.h"
 
 namespace secretctl {
@@ -232,9 +235,12 @@ std::string RankedBars(const std::string& id, std::vector<Ranked> items,
                     HtmlEscape(r.label), "\">", HtmlEscape(r.label),
                     "</span><span class=\"value\">", FormatCount(r.value),
                     unit.empty() ? "" : " ", unit,
-                    "</span></div><div class=\"track\"><div class=\"fill\" "
-                    "style=\"width:",
-                    std::max(0.5, std::round(w * 10) / 10), "%\"></div></div>",
+                    // An SVG bar: its width is an attribute, not an inline
+                    // style, which the page's CSP does not allow.
+                    "</span></div><svg class=\"track\" aria-hidden=\"true\">"
+                    "<rect class=\"fill\" width=\"",
+                    std::max(0.5, std::round(w * 10) / 10),
+                    "%\" height=\"100%\" rx=\"4\"/></svg>",
                     r.note.empty() ? ""
                                    : absl::StrCat("<div class=\"note\">",
                                                   HtmlEscape(r.note), "</div>"),
@@ -491,9 +497,9 @@ font-size:13px;padding:6px 9px;border-radius:6px;display:none;z-index:5;white-sp
 font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
 .ranked .note{color:var(--muted);font-size:12px;margin-top:2px}
 .ranked .value{margin-left:auto;font-variant-numeric:tabular-nums;white-space:nowrap;color:var(--muted)}
-.ranked .track{height:8px;background:var(--line);border-radius:4px;margin-top:3px;overflow:hidden}
-.ranked .fill{height:100%;border-radius:4px;background:var(--accent)}
-.ranked.deny .fill{background:var(--deny)}.ranked.allow .fill{background:var(--allow)}
+.ranked .track{display:block;width:100%;height:8px;background:var(--line);border-radius:4px;margin-top:3px}
+.ranked .fill{fill:var(--accent)}
+.ranked.deny .fill{fill:var(--deny)}.ranked.allow .fill{fill:var(--allow)}
 .more,.empty{color:var(--muted);font-size:14px;margin:6px 0 0}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:14px}
@@ -556,11 +562,30 @@ constexpr absl::string_view kScript = R"js(
       });
     });
   });
+  // The stylesheet applied (its CSP hash matched): the page has its colours.
+  if(getComputedStyle(document.body).backgroundColor!=="rgba(0, 0, 0, 0)")
+    document.body.setAttribute("data-styled","1");
   document.body.setAttribute("data-ready","1");
 })();
 )js";
 
+// 'sha256-<base64>' of an inline <style> or <script> body, for the CSP.
+std::string CspHash(absl::string_view body) {
+  const secretd::audit::Sha256 digest = secretd::audit::ComputeSha256(body);
+  return absl::StrCat(
+      "'sha256-",
+      absl::Base64Escape(absl::string_view(
+          reinterpret_cast<const char*>(digest.data()), digest.size())),
+      "'");
+}
+
 }  // namespace
+
+std::string ContentSecurityPolicy() {
+  return absl::StrCat("default-src 'none'; style-src ", CspHash(kStyle),
+                      "; script-src ", CspHash(kScript),
+                      "; img-src data:; base-uri 'none'; form-action 'none'");
+}
 
 absl::Status WriteReportFile(const std::string& path, absl::string_view html) {
   const size_t slash = path.rfind('/');
@@ -610,11 +635,13 @@ absl::Status WriteReportFile(const std::string& path, absl::string_view html) {
 }
 
 std::string HtmlEscape(absl::string_view text) {
-  return absl::StrReplaceAll(text, {{"&", "&amp;"},
-                                    {"<", "&lt;"},
-                                    {">", "&gt;"},
-                                    {"\"", "&quot;"},
-                                    {"'", "&#39;"}});
+  // Controls, bidi overrides and invisible characters would garble or
+  // disguise what the page shows: make them visible first.
+  return absl::StrReplaceAll(common::TerminalSafe(text), {{"&", "&amp;"},
+                                                          {"<", "&lt;"},
+                                                          {">", "&gt;"},
+                                                          {"\"", "&quot;"},
+                                                          {"'", "&#39;"}});
 }
 
 std::string FormatCount(uint64_t n) {
@@ -723,9 +750,8 @@ std::string RenderReportHtml(const ReportData& d, const FilesVerification& v,
   std::string html = absl::StrCat(
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">",
-      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
-      "'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-      "img-src data:\">",
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"",
+      ContentSecurityPolicy(), "\">",
       "<meta name=\"generator\" content=\"secretctl audit report\">", "<title>",
       HtmlEscape(meta.title), "</title><style>", kStyle,
       "</style></head><body><main>");

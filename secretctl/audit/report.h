@@ -12,9 +12,13 @@
 //   ASSIGN_OR_RETURN(ReportData data, BuildReport(files));
 //   std::string html = RenderReportHtml(data, verification, meta);
 //
-// Everything taken from a log is HTML-escaped. The page works without
-// JavaScript; the script adds chart tooltips, sortable tables and local
-// times, and marks <body data-ready="1"> when it has run.
+// Everything taken from a log is HTML-escaped (and its control, bidi and
+// invisible format characters shown as visible escapes). The page works
+// without JavaScript; the script adds chart tooltips, sortable tables and
+// local times, and marks <body data-ready="1"> when it has run (and
+// data-styled="1" if the stylesheet applied). The Content-Security-Policy
+// allows nothing but the page's own <style> and <script>, by their SHA-256
+// (no 'unsafe-inline'; no style attributes: bar widths are SVG attributes).
 #ifndef SECRETD_SECRETCTL_AUDIT_REPORT_H_
 #define SECRETD_SECRETCTL_AUDIT_REPORT_H_
 
@@ -106,6 +110,10 @@ std::string RenderReportHtml(const ReportData& data,
 // directory is fsync'ed. kUnavailable naming the step that failed (the
 // temporary file is removed).
 absl::Status WriteReportFile(const std::string& path, absl::string_view html);
+
+// The page's Content-Security-Policy: default-src 'none', the SHA-256 of
+// its one <style> and one <script>, data: images, no base or form targets.
+std::string ContentSecurityPolicy();
 
 // For tests and the page: "&<>\"'" escaped.
 std::string HtmlEscape(absl::string_view text);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -109,6 +110,47 @@ TEST_F(ReportTest, PageIsSelfContainedAndVerifiedAtTheTop) {
                               "class=\"value\">2</div>"));
 }
 
+// The text between the first `open` and the next `close`.
+std::string Between(absl::string_view s, absl::string_view open,
+                    absl::string_view close) {
+  const size_t start = s.find(open);
+  if (start == absl::string_view::npos) return "";
+  const size_t end = s.find(close, start + open.size());
+  return std::string(s.substr(start + open.size(), end - start - open.size()));
+}
+
+std::string Sha256Source(absl::string_view body) {
+  const secretd::audit::Sha256 d = secretd::audit::ComputeSha256(body);
+  return absl::StrCat("'sha256-",
+                      absl::Base64Escape(absl::string_view(
+                          reinterpret_cast<const char*>(d.data()), d.size())),
+                      "'");
+}
+
+TEST_F(ReportTest, CspAllowsOnlyThePagesOwnStyleAndScriptByHash) {
+  const std::string html = Render({logs_.host_a, logs_.host_b});
+  const std::string csp = Between(
+      html, "<meta http-equiv=\"Content-Security-Policy\" content=\"", "\"");
+  EXPECT_EQ(csp, ContentSecurityPolicy());
+  EXPECT_THAT(csp, Not(HasSubstr("unsafe")));
+  const std::string style = Between(html, "<style>", "</style>");
+  const std::string script = Between(html, "<script>", "</script>");
+  ASSERT_FALSE(style.empty());
+  ASSERT_FALSE(script.empty());
+  EXPECT_EQ(csp,
+            absl::StrCat("default-src 'none'; style-src ", Sha256Source(style),
+                         "; script-src ", Sha256Source(script),
+                         "; img-src data:; base-uri 'none'; "
+                         "form-action 'none'"));
+  // One of each, and no inline style attribute (the CSP would block it).
+  EXPECT_EQ(Count(html, "<style"), 1u);
+  EXPECT_EQ(Count(html, "<script"), 1u);
+  EXPECT_THAT(html, Not(HasSubstr(" style=")));
+  // Bars are SVG widths.
+  EXPECT_THAT(html, HasSubstr("<svg class=\"track\" aria-hidden=\"true\">"
+                              "<rect class=\"fill\" width=\"100%\""));
+}
+
 TEST_F(ReportTest, ChartHasOneBucketPerMinuteWithTheDecisions) {
   const std::string html = Render({logs_.host_a, logs_.host_b});
   // 40 s span: two 1-minute buckets (05:41 and 05:42).
@@ -167,6 +209,29 @@ TEST_F(ReportTest, LogContentIsEscaped) {
   EXPECT_THAT(html, HasSubstr("i-&quot;&gt;&lt;img src=x"));
   EXPECT_THAT(html, HasSubstr("r&#39;ole"));
   EXPECT_THAT(html, HasSubstr("a &amp; b"));
+}
+
+TEST_F(ReportTest, ControlAndBidiCharactersAreShownNotObeyed) {
+  secretd::audit::testing::ProvisionSpec p;
+  p.request_id = "req-x";
+  p.decision = "deny";
+  p.reason = "token.expired";
+  p.subject =
+      "i-\xe2\x80\xae"
+      "cba";  // RLO: would show as "i-abc"
+  p.message =
+      "a\x7f\xc2\x9b"
+      "b";  // DEL, C1 CSI
+  const std::string path = logs_.dir + "/audit-evil.jsonl";
+  std::string line = secretd::audit::SerializeLine(
+      secretd::audit::testing::MakeProvisionRecord(p), 1, testing::kStart,
+      "evil", secretd::audit::GenesisPrev());
+  line.pop_back();
+  testing::WriteLines(path, {line});
+  const std::string html = Render({path}, false);
+  EXPECT_THAT(html, HasSubstr("<td>i-\\u{202E}cba</td>"));
+  EXPECT_THAT(html, HasSubstr(">a\\x7f\\u{009B}b</td>"));
+  EXPECT_THAT(html, Not(HasSubstr("\xe2\x80\xae")));
 }
 
 TEST_F(ReportTest, LongSpansUseCoarserBuckets) {
