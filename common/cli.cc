@@ -49,7 +49,8 @@ std::string PathString(const std::vector<std::string>& path) {
 
 void PrintCommandHelp(const Program& program, const Command& cmd,
                       std::ostream& out) {
-  out << "Usage: " << program.name << " " << PathString(cmd.path);
+  out << "Usage: " << program.name;
+  if (!cmd.path.empty()) out << " " << PathString(cmd.path);
   if (!cmd.flags.empty()) out << " [FLAGS]";
   if (!cmd.args_usage.empty()) out << " " << cmd.args_usage;
   out << "\n\n" << cmd.summary << "\n";
@@ -62,7 +63,10 @@ void PrintCommandHelp(const Program& program, const Command& cmd,
     out << "\nGlobal flags:\n";
     PrintFlags(program.global_flags, out);
   }
-  out << "\nExit status: 0 ok, 1 refused or failed, 2 usage error.\n";
+  out << "\nExit status: "
+      << (cmd.exit_status.empty() ? "0 ok, 1 refused or failed, 2 usage error."
+                                  : cmd.exit_status)
+      << "\n";
 }
 
 void PrintCommandList(const Program& program,
@@ -273,9 +277,19 @@ class Parser {
                      const std::vector<std::string>& rest) {
     std::string prefix = program_.name;
     if (!path.empty()) absl::StrAppend(&prefix, " ", PathString(path));
-    // The first word that did not continue the path.
+    // The first word that did not continue the path (not a global flag's
+    // value).
     std::string word;
-    for (const std::string& r : rest) {
+    for (size_t i = 0; i < rest.size(); ++i) {
+      const std::string& r = rest[i];
+      if (absl::StartsWith(r, "--")) {
+        const Flag* global = FindFlag(program_.global_flags, FlagName(r));
+        if (global != nullptr && !global->value_name.empty() &&
+            r.find('=') == std::string::npos) {
+          ++i;
+        }
+        continue;
+      }
       if (!absl::StartsWith(r, "-")) {
         word = r;
         break;
@@ -309,7 +323,9 @@ class Parser {
 
   int RunCommand(const Command& cmd, const std::vector<std::string>& tokens) {
     Invocation inv(out_, err_);
-    inv.name_ = absl::StrCat(program_.name, " ", PathString(cmd.path));
+    inv.name_ = cmd.path.empty()
+                    ? program_.name
+                    : absl::StrCat(program_.name, " ", PathString(cmd.path));
     std::vector<std::string> names;
     for (const Flag& f : cmd.flags) names.push_back(f.name);
     for (const Flag& f : program_.global_flags) names.push_back(f.name);

@@ -56,6 +56,10 @@ struct Command {
   int min_args = 0;
   int max_args = 0;  // -1: unlimited
   std::function<int(const Invocation&)> run;
+  // The "Exit status:" paragraph of --help; empty: "0 ok, 1 refused or
+  // failed, 2 usage error." A command with an empty path is the program
+  // itself (a binary without subcommands, such as bootstrap).
+  std::string exit_status;
 };
 
 // What a handler receives: parsed flags and positional arguments, and the

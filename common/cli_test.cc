@@ -118,6 +118,17 @@ TEST_F(CliTest, UnknownCommandSuggestsTheClosestOne) {
           "secretctl role: unknown command \"lst\"; did you mean \"list\"?"));
 }
 
+TEST_F(CliTest, UnknownCommandAfterAGlobalFlagNamesTheCommand) {
+  EXPECT_EQ(Call({"--data-dir", "/srv/secretd", "role", "lst"}), kExitUsage);
+  EXPECT_THAT(
+      err_.str(),
+      HasSubstr(
+          "secretctl role: unknown command \"lst\"; did you mean \"list\"?"));
+  err_.str("");
+  EXPECT_EQ(Call({"--data-dir", "/srv/secretd", "rol"}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("secretctl: unknown command \"rol\""));
+}
+
 TEST_F(CliTest, MissingSubcommandListsTheChoices) {
   EXPECT_EQ(Call({"role"}), kExitUsage);
   EXPECT_THAT(err_.str(), HasSubstr("missing command; one of: list, put"));
@@ -164,6 +175,39 @@ TEST_F(CliTest, TopLevelHelpListsEveryCommand) {
 TEST_F(CliTest, SingleDashOptionIsRejected) {
   EXPECT_EQ(Call({"role", "put", "web", "--trust", "t", "-v"}), kExitUsage);
   EXPECT_THAT(err_.str(), HasSubstr("flags take two dashes"));
+}
+
+// A binary without subcommands (bootstrap) is one command with an empty path.
+TEST(SingleCommandProgramTest, FlagsArgumentsHelpAndMessagesUseTheProgramName) {
+  Program p;
+  p.name = "agent";
+  std::vector<std::string> args;
+  std::string role;
+  p.commands = {{{},
+                 "[-- CMD ARGS...]",
+                 "run the agent",
+                 "",
+                 {{"role", "R", "the role", false, true}},
+                 0,
+                 -1,
+                 [&](const Invocation& inv) {
+                   args = inv.args();
+                   role = inv.Get("role");
+                   return 7;
+                 },
+                 "0 ok, 7 custom."}};
+  std::ostringstream out, err;
+  EXPECT_EQ(
+      cli::Run(p, {"agent", "--role", "web", "--", "env", "-i"}, out, err), 7);
+  EXPECT_EQ(role, "web");
+  EXPECT_THAT(args, ElementsAre("env", "-i"));
+
+  EXPECT_EQ(cli::Run(p, {"agent"}, out, err), kExitUsage);
+  EXPECT_THAT(err.str(), HasSubstr("agent: missing required flag --role R"));
+
+  EXPECT_EQ(cli::Run(p, {"agent", "--help"}, out, err), kExitOk);
+  EXPECT_THAT(out.str(), HasSubstr("Usage: agent [FLAGS] [-- CMD ARGS...]"));
+  EXPECT_THAT(out.str(), HasSubstr("Exit status: 0 ok, 7 custom."));
 }
 
 TEST(GetIntTest, ParsesAndChecksTheRange) {

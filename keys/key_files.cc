@@ -101,40 +101,104 @@ absl::StatusOr<std::string> WriteTemp(const std::string& path, mode_t mode,
   return tmp;
 }
 
+// "a directory", "a FIFO", ... : what a non-regular file is.
+const char* FileTypeWords(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  return "not a regular file";
+}
+
+bool OwnedByUsOrRoot(const struct stat& st) {
+  return st.st_uid == geteuid() || st.st_uid == 0;
+}
+
+// A private key's directory must not let anyone else replace the key: not
+// writable by group or others, owned by the current user or root.
+absl::Status CheckPrivateKeyDirectory(const std::string& path) {
+  const std::string dir = Dirname(path);
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) return ErrnoError(errno, "stat", dir);
+  const mode_t perm = st.st_mode & 07777;
+  if ((perm & 022) != 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "key file %s is in directory %s, which group or others may write to "
+        "(mode %04o), so they could replace the key; run \"chmod go-w %s\" "
+        "or keep keys in a directory only their owner can write",
+        Quoted(path), Quoted(dir), perm, dir));
+  }
+  if (!OwnedByUsOrRoot(st)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("key file ", Quoted(path), " is in directory ",
+                     Quoted(dir), ", owned by uid ", st.st_uid,
+                     ", not by the current user (uid ", geteuid(),
+                     ") or root, so that user could replace the key; run "
+                     "\"chown\" on the directory or use its owner's account"));
+  }
+  return absl::OkStatus();
+}
+
 // Opens `path` for reading and checks it is a regular file of at most
-// `max_size` bytes; with `private_key`, also owner and mode.
+// kMaxKeyFileBytes. A symbolic link is refused (O_NOFOLLOW) and a FIFO does
+// not block (O_NONBLOCK; it is refused as not a regular file). With
+// `private_key`: owner, no permission bits for group or others, and the
+// directory (CheckPrivateKeyDirectory); otherwise not writable by group or
+// others.
 absl::StatusOr<int> OpenChecked(const std::string& path, bool private_key,
                                 struct stat* st) {
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  const char* what = private_key ? "key file" : "public key file";
+  Fd fd(open(path.c_str(),
+             O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK));
   if (fd.get() < 0) {
-    if (errno == ENOENT) {
-      return absl::NotFoundError(absl::StrCat("no key file at ", Quoted(path)));
+    const int err = errno;
+    if (err == ENOENT) {
+      return absl::NotFoundError(
+          absl::StrCat("no ", what, " at ", Quoted(path)));
     }
-    return ErrnoError(errno, "open", path);
+    struct stat lst;
+    if (err == ELOOP && lstat(path.c_str(), &lst) == 0 &&
+        S_ISLNK(lst.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          what, " ", Quoted(path),
+          " is a symbolic link; key files are never read through links, so "
+          "that nobody can point them elsewhere: replace the link with the "
+          "file itself, or give the link's target as the path"));
+    }
+    return ErrnoError(err, "open", path);
   }
   if (fstat(fd.get(), st) != 0) return ErrnoError(errno, "stat", path);
   if (!S_ISREG(st->st_mode)) {
     return absl::FailedPreconditionError(
-        absl::StrCat("key file ", Quoted(path), " is not a regular file"));
+        absl::StrCat(what, " ", Quoted(path), " is not a regular file (it is ",
+                     FileTypeWords(st->st_mode), ")"));
   }
+  const mode_t perm = st->st_mode & 07777;
   if (private_key) {
-    const mode_t perm = st->st_mode & 07777;
     if ((perm & 077) != 0) {
       return absl::FailedPreconditionError(absl::StrFormat(
           "key file %s is accessible by group or others (mode %04o); run "
           "\"chmod 600 %s\"",
           Quoted(path), perm, path));
     }
-    if (st->st_uid != geteuid() && st->st_uid != 0) {
+    if (!OwnedByUsOrRoot(*st)) {
       return absl::FailedPreconditionError(
           absl::StrCat("key file ", Quoted(path), " is owned by uid ",
                        st->st_uid, ", not by the current user (uid ", geteuid(),
                        ") or root; run \"chown\" or use the owner's account"));
     }
+    RETURN_IF_ERROR(CheckPrivateKeyDirectory(path));
+  } else if ((perm & 022) != 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "public key file %s is writable by group or others (mode %04o), so "
+        "they could replace the key; run \"chmod 644 %s\"",
+        Quoted(path), perm, path));
   }
   if (static_cast<size_t>(st->st_size) > kMaxKeyFileBytes) {
     return absl::InvalidArgumentError(
-        absl::StrCat("key file ", Quoted(path), " is ", st->st_size,
+        absl::StrCat(what, " ", Quoted(path), " is ", st->st_size,
                      " bytes; a key file is at most ", kMaxKeyFileBytes));
   }
   return fd.release();

@@ -3,9 +3,15 @@
 // Private key files (KEK, signing keys) are written with mode 0600 and
 // never over an existing file; they are read only if they are regular
 // files owned by the current user (or root) with no permission bits for
-// group or others, so a key that others could read or replace is refused
-// with a message saying how to fix it. Public files are written with mode
-// 0644, atomically (temporary file + rename), replacing any old file.
+// group or others, in a directory that group and others cannot write and
+// that the current user (or root) owns, so a key that others could read or
+// replace is refused with a message saying how to fix it. Public files are
+// written with mode 0644, atomically (temporary file + rename), replacing
+// any old file; they are read only if they are regular files that group and
+// others cannot write. Every read opens with O_NOFOLLOW (a symbolic link is
+// refused, never followed) and O_NONBLOCK (a FIFO at the path is refused as
+// not a regular file instead of blocking), and reads at most
+// kMaxKeyFileBytes.
 //
 // Formats:
 //   KEK file           base64url(32 bytes) "\n"
@@ -22,10 +28,11 @@
 //                                            release->public_key()));
 //
 // Errors: kNotFound (no file), kAlreadyExists (refusing to overwrite a
-// private key), kFailedPrecondition (permissions, owner, not a regular
-// file), kPermissionDenied (the OS refused), kInvalidArgument (contents),
-// kInternal (other I/O errors). Messages name the path, never the contents.
-// Thread-compatible (no shared state beyond the file system).
+// private key), kFailedPrecondition (permissions, owner, the directory of
+// a private key, a symbolic link, not a regular file), kPermissionDenied (the
+// OS refused), kInvalidArgument (contents), kInternal (other I/O errors).
+// Messages name the path, never the contents. Thread-compatible (no shared
+// state beyond the file system).
 #ifndef SECRETD_KEYS_KEY_FILES_H_
 #define SECRETD_KEYS_KEY_FILES_H_
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_format.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -102,6 +103,121 @@ TEST_F(KeyFilesTest, DirectoryIsNotAKeyFile) {
   EXPECT_THAT(ReadPrivateKeyFile(dir_),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("not a regular file")));
+}
+
+// Security review, issue 3.
+TEST_F(KeyFilesTest, FifoAtAKeyPathIsRefusedWithoutBlocking) {
+  ASSERT_EQ(mkfifo(Path("kek").c_str(), 0600), 0);
+  ASSERT_EQ(mkfifo(Path("release.pub").c_str(), 0644), 0);
+  // Without O_NONBLOCK, open(2) waits for a writer forever: the watchdog
+  // kills the test then.
+  alarm(20);
+  EXPECT_THAT(LoadKekFile(Path("kek")),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "key file \"" + Path("kek") +
+                           "\" is not a regular file (it is a FIFO)"));
+  EXPECT_THAT(ReadPublicKeyFile(Path("release.pub")),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "public key file \"" + Path("release.pub") +
+                           "\" is not a regular file (it is a FIFO)"));
+  alarm(0);
+}
+
+TEST_F(KeyFilesTest, SymbolicLinkIsRefused) {
+  Kek kek = Kek::Generate(random_);
+  ASSERT_THAT(WriteKekFile(Path("kek"), kek), IsOk());
+  ASSERT_EQ(symlink(Path("kek").c_str(), Path("link").c_str()), 0);
+  EXPECT_THAT(
+      LoadKekFile(Path("link")),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               "key file \"" + Path("link") +
+                   "\" is a symbolic link; key files are never read through "
+                   "links, so that nobody can point them elsewhere: replace "
+                   "the link with the file itself, or give the link's target "
+                   "as the path"));
+  EXPECT_THAT(LoadKekFile(Path("kek")), IsOk());
+  // A dangling link too, and public key files alike.
+  ASSERT_EQ(symlink(Path("none").c_str(), Path("dangling").c_str()), 0);
+  EXPECT_THAT(ReadPrivateKeyFile(Path("dangling")),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("is a symbolic link")));
+  Write(Path("release.pub"), Base64UrlEncode(std::string(32, 'p')) + "\n",
+        0644);
+  ASSERT_EQ(symlink(Path("release.pub").c_str(), Path("pub-link").c_str()), 0);
+  EXPECT_THAT(ReadPublicKeyFile(Path("pub-link")),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "public key file \"" + Path("pub-link") +
+                           "\" is a symbolic link; key files are never read "
+                           "through links, so that nobody can point them "
+                           "elsewhere: replace the link with the file itself, "
+                           "or give the link's target as the path"));
+}
+
+TEST_F(KeyFilesTest, PrivateKeyInAWritableDirectoryIsRefusedWithTheFix) {
+  const std::string keys = Path("keys");
+  ASSERT_EQ(mkdir(keys.c_str(), 0700), 0);
+  const std::string kek_path = keys + "/kek";
+  ASSERT_THAT(WriteKekFile(kek_path, Kek::Generate(random_)), IsOk());
+  for (mode_t mode : {0770, 0730, 0707, 0702, 0722, 0777, 01777}) {
+    ASSERT_EQ(chmod(keys.c_str(), mode), 0);
+    EXPECT_THAT(
+        LoadKekFile(kek_path),
+        StatusIs(absl::StatusCode::kFailedPrecondition,
+                 absl::StrFormat(
+                     "key file \"%s\" is in directory \"%s\", which group or "
+                     "others may write to (mode %04o), so they could replace "
+                     "the key; run \"chmod go-w %s\" or keep keys in a "
+                     "directory only their owner can write",
+                     kek_path, keys, mode, keys)))
+        << std::oct << mode;
+  }
+  for (mode_t mode : {0700, 0750, 0755, 0500}) {
+    ASSERT_EQ(chmod(keys.c_str(), mode), 0);
+    EXPECT_THAT(LoadKekFile(kek_path), IsOk()) << std::oct << mode;
+  }
+  // Public key files may sit in a shared directory.
+  ASSERT_EQ(chmod(keys.c_str(), 0777), 0);
+  Write(keys + "/audit.pub", Base64UrlEncode(std::string(32, 'a')) + "\n",
+        0644);
+  EXPECT_THAT(ReadPublicKeyFile(keys + "/audit.pub"),
+              IsOkAndHolds(std::string(32, 'a')));
+  ASSERT_EQ(chmod(keys.c_str(), 0700), 0);
+}
+
+TEST_F(KeyFilesTest, PublicKeyFileWritableByOthersIsRefusedWithTheFix) {
+  const std::string b64 = Base64UrlEncode(std::string(32, 'q')) + "\n";
+  for (mode_t mode : {0664, 0646, 0666, 0622}) {
+    Write(Path("release.pub"), b64, mode);
+    EXPECT_THAT(ReadPublicKeyFile(Path("release.pub")),
+                StatusIs(absl::StatusCode::kFailedPrecondition,
+                         absl::StrFormat(
+                             "public key file \"%s\" is writable by group "
+                             "or others (mode %04o), so they could "
+                             "replace the key; run \"chmod 644 %s\"",
+                             Path("release.pub"), mode, Path("release.pub"))))
+        << std::oct << mode;
+  }
+  for (mode_t mode : {0644, 0640, 0444, 0600}) {
+    Write(Path("release.pub"), b64, mode);
+    EXPECT_THAT(ReadPublicKeyFile(Path("release.pub")),
+                IsOkAndHolds(std::string(32, 'q')))
+        << std::oct << mode;
+  }
+}
+
+TEST_F(KeyFilesTest, PublicKeyFileHasTheSizeCapAndMustBeRegular) {
+  Write(Path("big.pub"), std::string(kMaxKeyFileBytes + 1, 'a'), 0644);
+  EXPECT_THAT(ReadPublicKeyFile(Path("big.pub")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "public key file \"" + Path("big.pub") +
+                           "\" is 65537 bytes; a key file is at most 65536"));
+  EXPECT_THAT(ReadPublicKeyFile(dir_),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "public key file \"" + dir_ +
+                           "\" is not a regular file (it is a directory)"));
+  EXPECT_THAT(ReadPublicKeyFile(Path("none.pub")),
+              StatusIs(absl::StatusCode::kNotFound,
+                       "no public key file at \"" + Path("none.pub") + "\""));
 }
 
 TEST_F(KeyFilesTest, BadKekContentsAreInvalidArgument) {

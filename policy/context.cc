@@ -1,8 +1,11 @@
 #include "policy/context.h"
 
+#include <map>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "policy/internal/pattern.h"
 #include "policy/internal/strict_json.h"
 
@@ -241,25 +244,97 @@ Json Context::ToJson() const {
   return out;
 }
 
-void AddClaims(const Json& claims, Context* context) {
-  if (!claims.is_object()) return;
+namespace {
+
+// A claim or tag name from a token, quoted for a message: JSON-escaped and
+// cut to 64 bytes, since the name is untrusted and ends up in logs.
+std::string QuoteName(absl::string_view name) {
+  constexpr size_t kMax = 64;
+  if (name.size() <= kMax) return internal::Quote(name);
+  return absl::StrCat(internal::Quote(name.substr(0, kMax)), "...");
+}
+
+// The error if two of `names` are equal ignoring ASCII case. `what` says
+// whose names they are; `key_prefix` is what they map to.
+absl::Status CheckCaseCollisions(const Json& object, absl::string_view what,
+                                 absl::string_view key_prefix) {
+  std::map<std::string, absl::string_view> seen;  // lowercased -> name
+  for (const auto& [name, value] : object.items()) {
+    (void)value;
+    auto [it, inserted] = seen.emplace(internal::LowerAscii(name), name);
+    if (!inserted) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, " ", QuoteName(it->second), " and ", QuoteName(name),
+          " differ only in case, so both would be context key ",
+          QuoteName(absl::StrCat(key_prefix, it->second)),
+          " (context keys compare case-insensitively); the claims are "
+          "refused"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status AddClaims(const Json& claims, Context* context) {
+  if (!claims.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the token claims must be a JSON object, got ", JsonTypeWords(claims)));
+  }
+  // Check everything first, so that nothing is added on error.
+  RETURN_IF_ERROR(CheckCaseCollisions(claims, "claims", kClaimPrefix));
+  const std::string tags_prefix = absl::StrCat(kClaimPrefix, "tags/");
+  struct Planned {
+    std::string key;
+    const Json* value;
+  };
+  std::vector<Planned> planned;
   for (const auto& [name, value] : claims.items()) {
-    if (name == "tags" && value.is_object()) {
+    // Only a name starting with "tags/" could alias a tag's key; other
+    // names with "/" (URL-style claims such as "https://x.example/roles")
+    // map to keys no tag can take.
+    if (absl::StartsWithIgnoreCase(name, "tags/")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "claim ", QuoteName(name),
+          " starts with \"tags/\", which would alias the tag of that name "
+          "(claim:tags/<k> is reserved for the members of \"tags\"); the "
+          "claims are refused"));
+    }
+    if (name == "tags") {
+      if (!value.is_object()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "claim \"tags\" must be an object of tag names to values, got ",
+            JsonTypeWords(value), "; the claims are refused"));
+      }
+      RETURN_IF_ERROR(CheckCaseCollisions(value, "tags", tags_prefix));
       for (const auto& [tag, tag_value] : value.items()) {
-        (void)context->AddJson(absl::StrCat(kClaimPrefix, "tags/", tag),
-                               tag_value);
+        planned.push_back({absl::StrCat(tags_prefix, tag), &tag_value});
       }
       continue;
     }
-    const std::string key = absl::StrCat(kClaimPrefix, name);
-    if (value.is_array() && value.empty()) {
-      context->AddEmpty(key);
+    planned.push_back({absl::StrCat(kClaimPrefix, name), &value});
+  }
+  // Claim names cannot collide with one another now (none starts with
+  // "tags/", and case twins are refused), but the context may already hold
+  // one of the keys.
+  for (const Planned& p : planned) {
+    if (context->Find(p.key) != nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "context key ", QuoteName(p.key),
+          " is already set; add the claims once, to a context without "
+          "claim: keys"));
+    }
+  }
+  for (const Planned& p : planned) {
+    if (p.value->is_array() && p.value->empty()) {
+      context->AddEmpty(p.key);
       continue;
     }
     // Objects, nulls and arrays holding non-scalars are refused by AddJson
     // and thereby skipped.
-    (void)context->AddJson(key, value);
+    (void)context->AddJson(p.key, *p.value);
   }
+  return absl::OkStatus();
 }
 
 void AddRequestTime(absl::Time now, Context* context) {

@@ -6,10 +6,11 @@
 // so evaluation never parses or allocates.
 //
 //   policy::Context ctx;
-//   policy::AddClaims(verified_claims, &ctx);        // claim:sub,
-//   claim:tags/team policy::AddRequestTime(now, &ctx);               //
-//   secretd:CurrentTime, EpochTime ctx.AddString(policy::kSourceIpKey,
-//   "203.0.113.7"); ctx.AddInt(policy::kTokenAgeKey, 12);
+//   // claim:sub, claim:tags/team, ...; refuses aliasing claims (see below)
+//   RETURN_IF_ERROR(policy::AddClaims(verified_claims, &ctx));
+//   policy::AddRequestTime(now, &ctx);  // secretd:CurrentTime, EpochTime
+//   ctx.AddString(policy::kSourceIpKey, "203.0.113.7");
+//   ctx.AddInt(policy::kTokenAgeKey, 12);
 //   ctx.AddString(policy::kRoleKey, "web");
 //   ctx.AddString(policy::kIssuerKey, "https://attest.example");
 //
@@ -123,7 +124,26 @@ struct Request {
 // booleans as one value, arrays of those as several (an empty array as a key
 // with no values), the `tags` object as `claim:tags/<k>` per member. Other
 // objects (such as `cnf`), nulls and nested arrays are skipped.
-void AddClaims(const nlohmann::json& claims, Context* context);
+//
+// Claims are never merged: since context keys compare case-insensitively,
+// claims that would share a key would turn a single-valued claim into a
+// multivalued one, whose extra value satisfies positive conditions and whose
+// variables no longer resolve (disarming a Deny). kInvalidArgument, adding
+// nothing, with a message naming the offending claim names (never values)
+// when:
+//  - `claims` is not a JSON object;
+//  - two claim names are equal ignoring ASCII case ("team" and "Team");
+//  - two member names of `tags` are equal ignoring case ("env" and "ENV");
+//  - a claim name contains "/" ("tags/env" would alias a tag; "/" is
+//    reserved for claim:tags/<k>);
+//  - the claim "tags" is present but not an object;
+//  - `context` already has a key a claim maps to (add the claims once).
+// The broker must refuse such a token (UNAUTHENTICATED, audit reason
+// claim_invalid) and evaluate nothing. [[nodiscard]]: ignoring the status
+// would evaluate the policies without the claims, failing Deny statements
+// open.
+[[nodiscard]] absl::Status AddClaims(const nlohmann::json& claims,
+                                     Context* context);
 
 // Adds secretd:CurrentTime (RFC 3339) and secretd:EpochTime (seconds).
 void AddRequestTime(absl::Time now, Context* context);

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -87,7 +88,7 @@ TEST(ContextTest, AddClaimsMapsScalarsArraysAndTags) {
     "cnf": {"jwk": {"kty": "OKP"}}, "none": null, "nested": [[1]]
   })");
   Context ctx;
-  AddClaims(claims, &ctx);
+  ASSERT_OK(AddClaims(claims, &ctx));
   EXPECT_EQ(Texts(ctx, "claim:sub"), std::vector<std::string>{"i-0abc"});
   EXPECT_EQ(Texts(ctx, "claim:iat"), std::vector<std::string>{"1717236900"});
   EXPECT_EQ(Texts(ctx, "claim:spot"), std::vector<std::string>{"false"});
@@ -101,6 +102,124 @@ TEST(ContextTest, AddClaimsMapsScalarsArraysAndTags) {
   EXPECT_EQ(ctx.Find("claim:cnf"), nullptr);
   EXPECT_EQ(ctx.Find("claim:none"), nullptr);
   EXPECT_EQ(ctx.Find("claim:nested"), nullptr);
+}
+
+TEST(ContextTest, AddClaimsRefusesClaimNamesDifferingOnlyInCase) {
+  Context ctx;
+  EXPECT_THAT(
+      AddClaims(Json::parse(R"({"sub": "i-1", "team": "a", "TEAM": "b"})"),
+                &ctx),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "claims \"TEAM\" and \"team\" differ only in case, so both "
+               "would be context key \"claim:TEAM\" (context keys compare "
+               "case-insensitively); the claims are refused"));
+  EXPECT_TRUE(ctx.empty());
+  // Also when one of them is a claim that is not mapped (an object).
+  EXPECT_THAT(
+      AddClaims(Json::parse(R"({"cnf": {"jwk": {}}, "Cnf": "x"})"), &ctx),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::StartsWith(
+                   "claims \"Cnf\" and \"cnf\" differ only in case")));
+  // "tags" and "Tags": the second would not be tags, but the names collide.
+  EXPECT_THAT(
+      AddClaims(Json::parse(R"({"tags": {}, "Tags": "x"})"), &ctx),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::StartsWith(
+                   "claims \"Tags\" and \"tags\" differ only in case")));
+  EXPECT_TRUE(ctx.empty());
+}
+
+TEST(ContextTest, AddClaimsRefusesTagsDifferingOnlyInCase) {
+  Context ctx;
+  EXPECT_THAT(
+      AddClaims(Json::parse(R"({"sub": "i-1", "tags": {"a": "1", "A": "1"}})"),
+                &ctx),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "tags \"A\" and \"a\" differ only in case, so both would be "
+               "context key \"claim:tags/A\" (context keys compare "
+               "case-insensitively); the claims are refused"));
+  EXPECT_TRUE(ctx.empty());
+  // A tag may share a top-level claim's name: different keys.
+  ASSERT_OK(
+      AddClaims(Json::parse(R"({"team": "x", "tags": {"team": "y"}})"), &ctx));
+  EXPECT_EQ(Texts(ctx, "claim:team"), std::vector<std::string>{"x"});
+  EXPECT_EQ(Texts(ctx, "claim:tags/team"), std::vector<std::string>{"y"});
+}
+
+TEST(ContextTest, AddClaimsRefusesAClaimNameThatAliasesATag) {
+  Context ctx;
+  EXPECT_THAT(AddClaims(Json::parse(R"({"TAGS/Env": "prod"})"), &ctx),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "claim \"TAGS/Env\" starts with \"tags/\", which would "
+                       "alias the tag of that name (claim:tags/<k> is reserved "
+                       "for the members of \"tags\"); the claims are refused"));
+  EXPECT_TRUE(ctx.empty());
+  // URL-style claim names cannot alias a tag: they are kept.
+  ASSERT_OK(AddClaims(Json::parse(R"({"https://x.example/role": "a"})"), &ctx));
+  EXPECT_EQ(Texts(ctx, "claim:https://x.example/role"),
+            std::vector<std::string>{"a"});
+  ctx = Context();
+  // A "/" inside a tag name is fine: only other tags could collide.
+  ASSERT_OK(AddClaims(Json::parse(R"({"tags": {"k8s/ns": "web"}})"), &ctx));
+  EXPECT_EQ(Texts(ctx, "claim:tags/k8s/ns"), std::vector<std::string>{"web"});
+}
+
+TEST(ContextTest, AddClaimsRefusesTagsThatAreNotAnObject) {
+  Context ctx;
+  EXPECT_THAT(
+      AddClaims(Json::parse(R"({"sub": "i-1", "tags": ["env"]})"), &ctx),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "claim \"tags\" must be an object of tag names to "
+               "values, got an array; the claims are refused"));
+  EXPECT_THAT(AddClaims(Json::parse(R"({"tags": null})"), &ctx),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::HasSubstr("got null")));
+  EXPECT_THAT(AddClaims(Json::parse(R"(["sub"])"), &ctx),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "the token claims must be a JSON object, got an "
+                       "array"));
+  EXPECT_TRUE(ctx.empty());
+}
+
+TEST(ContextTest, AddClaimsNeverMergesIntoAKeyAlreadySet) {
+  Context ctx;
+  ctx.AddString("CLAIM:SUB", "i-1");
+  EXPECT_THAT(AddClaims(Json::parse(R"({"aud": "b", "sub": "i-2"})"), &ctx),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "context key \"claim:sub\" is already set; add the "
+                       "claims once, to a context without claim: keys"));
+  EXPECT_EQ(Texts(ctx, "claim:sub"), std::vector<std::string>{"i-1"});
+  EXPECT_EQ(ctx.Find("claim:aud"), nullptr);  // nothing was added
+  // Adding the same claims twice is refused the same way.
+  Context twice;
+  const Json claims = Json::parse(R"({"tags": {"team": "a"}})");
+  ASSERT_OK(AddClaims(claims, &twice));
+  EXPECT_THAT(AddClaims(claims, &twice),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::StartsWith(
+                           "context key \"claim:tags/team\" is already set")));
+  EXPECT_EQ(Texts(twice, "claim:tags/team"), std::vector<std::string>{"a"});
+}
+
+TEST(ContextTest, AddClaimsQuotesUntrustedNamesSafely) {
+  Context ctx;
+  Json claims = Json::object();
+  claims[std::string(100, 'x')] = "1";
+  claims[std::string(100, 'X')] = "2";
+  EXPECT_THAT(AddClaims(claims, &ctx),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       absl::StrCat("claims \"", std::string(64, 'X'),
+                                    "\"... and \"", std::string(64, 'x'),
+                                    "\"... differ only in case, so both would "
+                                    "be context key \"claim:",
+                                    std::string(58, 'X'),
+                                    "\"... (context keys compare "
+                                    "case-insensitively); the claims are "
+                                    "refused")));
+  EXPECT_THAT(AddClaims(Json::parse(R"({"tags/a\nb": 1})"), &ctx),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::StartsWith(
+                           "claim \"tags/a\\nb\" starts with \"tags/\"")));
 }
 
 TEST(ContextTest, FromJsonBuildsTheSimulateContext) {

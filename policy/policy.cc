@@ -450,12 +450,16 @@ ParseResult Parse(absl::string_view name, absl::string_view json,
   std::vector<bool> skip = reader.broken();
   skip.resize(policy.statements.size());
   internal::CompilePolicy(policy, result.kind, &result.errors,
-                          /*check_structure=*/false, &skip);
+                          /*check_structure=*/false, &skip, &result.warnings);
   std::stable_sort(result.errors.begin(), result.errors.end(),
                    [](const ValidationError& a, const ValidationError& b) {
                      return StatementOf(a) < StatementOf(b);
                    });
-  if (result.errors.empty()) result.policy = std::move(policy);
+  if (result.errors.empty()) {
+    result.policy = std::move(policy);
+  } else {
+    result.warnings.clear();
+  }
   return result;
 }
 

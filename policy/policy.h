@@ -32,6 +32,12 @@ namespace policy {
 struct ParseResult {
   std::optional<Policy> policy;  // set exactly when `errors` is empty
   std::vector<ValidationError> errors;
+  // Non-fatal: the fail-open cases of a valid policy's Deny statements
+  // (docs/policy.md, "Fail-open cases"), in document order, e.g.
+  // `Statement[1].Resource: this Deny is skipped when claim:team is absent or
+  // has several values; give the variable a default, e.g. ${claim:team, ''},
+  // or guard it with a Null condition`. Empty when `errors` is not.
+  std::vector<ValidationError> warnings;
   // The kind the document was checked as: the one asked for, or for
   // ValidatePolicyDocument the inferred one.
   PolicyKind kind = PolicyKind::kAny;
@@ -43,6 +49,7 @@ ParseResult ParsePolicyDetailed(absl::string_view name, absl::string_view json,
                                 PolicyKind kind = PolicyKind::kAny);
 
 // The same as a status: kInvalidArgument with FormatErrors(name, errors).
+// Warnings are dropped: use ParsePolicyDetailed to see them.
 absl::StatusOr<Policy> ParsePolicy(absl::string_view name,
                                    absl::string_view json,
                                    PolicyKind kind = PolicyKind::kAny);

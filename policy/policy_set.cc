@@ -49,6 +49,47 @@ std::string RequestValues(const Context* ctx, absl::string_view key) {
   return absl::StrCat("the request has [", absl::StrJoin(values, ", "), "]");
 }
 
+// "a number", ... : what an operator family compares.
+absl::string_view FamilyValueWords(OperatorFamily family) {
+  switch (family) {
+    case OperatorFamily::kNumeric:
+      return "a number";
+    case OperatorFamily::kDate:
+      return "a date";
+    case OperatorFamily::kBool:
+      return "a boolean";
+    case OperatorFamily::kIp:
+      return "an IP address";
+    case OperatorFamily::kString:
+    case OperatorFamily::kNull:
+      break;
+  }
+  return "a value";
+}
+
+// For a Deny statement skipped for a reason a reader may not expect (an
+// unresolved variable, a value of the wrong type): one line saying so, or "".
+std::string SkippedDenyWarning(const CompiledStatement& s,
+                               const StatementTrace& t) {
+  using Result = StatementTrace::Result;
+  if (s.effect != Effect::kDeny) return "";
+  if (t.result == Result::kVariableHasNoValue) {
+    return absl::StrCat("warning: Deny ", StatementLabel(s),
+                        " was skipped because variable ${",
+                        t.unresolved_variable,
+                        "} has no value (the key is absent or multivalued and "
+                        "no default is given)\n");
+  }
+  if (t.result == Result::kConditionFailed && t.failed_for_type_mismatch) {
+    const Condition& c = *s.conditions[t.failed_condition].source;
+    return absl::StrCat(
+        "warning: Deny ", StatementLabel(s), " was skipped because ", c.key,
+        " holds a value that is not ", FamilyValueWords(FamilyOf(c.parsed.op)),
+        " (condition ", c.operator_name, ")\n");
+  }
+  return "";
+}
+
 std::string WhyNot(const CompiledStatement& s, const StatementTrace& t,
                    const Request& r) {
   using Result = StatementTrace::Result;
@@ -79,9 +120,16 @@ std::string WhyNot(const CompiledStatement& s, const StatementTrace& t,
                           "and no default is given)");
     case Result::kConditionFailed: {
       const Condition& c = *s.conditions[t.failed_condition].source;
-      return absl::StrCat("does not apply: condition ", c.operator_name, " ",
-                          c.key, " is false (", RequestValues(r.context, c.key),
-                          ")");
+      std::string why = absl::StrCat("does not apply: condition ",
+                                     c.operator_name, " ", c.key, " is false (",
+                                     RequestValues(r.context, c.key), ")");
+      if (t.failed_for_type_mismatch) {
+        absl::StrAppend(&why, "; a value that is not ",
+                        FamilyValueWords(FamilyOf(c.parsed.op)),
+                        " satisfies neither ", OperatorName(c.parsed.op),
+                        " nor its negation");
+      }
+      return why;
     }
   }
   return "";
@@ -241,6 +289,10 @@ std::string PolicySet::Explain(const Request& request) const {
                         " (an Allow statement failed only for lack of them)\n");
       }
       break;
+  }
+  for (const CompiledStatement& s : statements_) {
+    absl::StrAppend(
+        &out, SkippedDenyWarning(s, internal::TraceStatement(s, request)));
   }
   if (request.issuer.empty()) {
     absl::StrAppend(&out, "issuer: none\n");

@@ -206,6 +206,60 @@ TEST(PolicySetTest, ExplainNamesMissingKeysAndVariables) {
             "\"https://b.example\" is not one of its Attestors\n");
 }
 
+TEST(PolicySetTest, ExplainWarnsOfADenySkippedForAnUnresolvedVariable) {
+  auto set = Set(
+      {{"team.json",
+        R"({"Version": "2012-10-17", "Statement": [{"Sid": "Any", "Effect": "Allow", "Action": "secrets:Get", "Resource": "secret/*"}, {"Sid": "OtherTeams", "Effect": "Deny", "Action": "secrets:Get", "NotResource": "secret/${claim:team}/*"}]})"}});
+  Context ctx;
+  ctx.AddString("claim:team", "a");
+  ctx.AddString("claim:team", "b");
+  EXPECT_EQ(set->Explain({"secrets:Get", "secret/c/db", "", &ctx}),
+            "decision: allow\n"
+            "secrets:Get on secret/c/db is allowed by \"team.json\" statement "
+            "\"Any\", and no statement denies it\n"
+            "warning: Deny policy \"team.json\" Statement[1] (Sid "
+            "\"OtherTeams\") was skipped because variable ${claim:team} has "
+            "no value (the key is absent or multivalued and no default is "
+            "given)\n"
+            "issuer: none\n"
+            "statements:\n"
+            "  policy \"team.json\" Statement[0] (Sid \"Any\") Allow: "
+            "applies\n"
+            "  policy \"team.json\" Statement[1] (Sid \"OtherTeams\") Deny: "
+            "does not apply: variable ${claim:team} has no value (the key is "
+            "absent or multivalued and no default is given)\n");
+}
+
+TEST(PolicySetTest, ExplainWarnsOfADenySkippedForAValueOfTheWrongType) {
+  auto set = Set(
+      {{"level.json",
+        R"({"Version": "2012-10-17", "Statement": [{"Sid": "Any", "Effect": "Allow", "Action": "secrets:Get", "Resource": "secret/*"}, {"Sid": "Level3", "Effect": "Deny", "Action": "secrets:Get", "Resource": "secret/*", "Condition": {"NumericNotEquals": {"claim:level": 3}}}]})"}});
+  Context ctx;
+  ctx.AddString("claim:level", "high");
+  EXPECT_EQ(set->Explain({"secrets:Get", "secret/db", "", &ctx}),
+            "decision: allow\n"
+            "secrets:Get on secret/db is allowed by \"level.json\" statement "
+            "\"Any\", and no statement denies it\n"
+            "warning: Deny policy \"level.json\" Statement[1] (Sid "
+            "\"Level3\") was skipped because claim:level holds a value that "
+            "is not a number (condition NumericNotEquals)\n"
+            "issuer: none\n"
+            "statements:\n"
+            "  policy \"level.json\" Statement[0] (Sid \"Any\") Allow: "
+            "applies\n"
+            "  policy \"level.json\" Statement[1] (Sid \"Level3\") Deny: does "
+            "not apply: condition NumericNotEquals claim:level is false (the "
+            "request has \"high\"); a value that is not a number satisfies "
+            "neither NumericNotEquals nor its negation\n");
+  // A number that differs: the Deny applies, no warning.
+  Context four;
+  four.AddInt("claim:level", 4);
+  EXPECT_THAT(set->Explain({"secrets:Get", "secret/db", "", &four}),
+              ::testing::StartsWith("decision: explicit deny\n"));
+  EXPECT_THAT(set->Explain({"secrets:Get", "secret/db", "", &four}),
+              ::testing::Not(::testing::HasSubstr("warning")));
+}
+
 TEST(PolicySetTest, EvaluationIsSafeFromManyThreads) {
   auto set = Set(
       {{"web.json", std::string(kWeb)}, {"guard.json", std::string(kGuard)}});

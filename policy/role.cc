@@ -88,6 +88,13 @@ absl::StatusOr<std::shared_ptr<const CompiledRole>> CompiledRole::Compile(
     }
   }
 
+  std::vector<std::string> warnings;
+  auto add_warnings = [&warnings](absl::string_view name,
+                                  const std::vector<ValidationError>& found) {
+    for (const ValidationError& w : found) {
+      warnings.push_back(FormatErrors(name, {w}));
+    }
+  };
   std::vector<Policy> trust;
   ParseResult t =
       ParsePolicyDetailed(definition.trust_policy.name,
@@ -95,6 +102,7 @@ absl::StatusOr<std::shared_ptr<const CompiledRole>> CompiledRole::Compile(
   if (!t.errors.empty()) {
     lines.push_back(FormatErrors(definition.trust_policy.name, t.errors));
   } else {
+    add_warnings(definition.trust_policy.name, t.warnings);
     trust.push_back(*std::move(t.policy));
   }
   std::vector<Policy> permissions;
@@ -104,6 +112,7 @@ absl::StatusOr<std::shared_ptr<const CompiledRole>> CompiledRole::Compile(
     if (!p.errors.empty()) {
       lines.push_back(FormatErrors(doc.name, p.errors));
     } else {
+      add_warnings(doc.name, p.warnings);
       permissions.push_back(*std::move(p.policy));
     }
   }
@@ -120,6 +129,7 @@ absl::StatusOr<std::shared_ptr<const CompiledRole>> CompiledRole::Compile(
   role->trust_ = *std::move(trust_set);
   role->permissions_ = *std::move(permission_set);
   role->role_resource_ = absl::StrCat(kRoleResourcePrefix, definition.name);
+  role->warnings_ = std::move(warnings);
   role->definition_ = std::move(definition);
   return std::shared_ptr<const CompiledRole>(std::move(role));
 }

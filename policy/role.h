@@ -63,7 +63,7 @@ class CompiledRole {
   // document (trust rules for the trust policy, permission rules for the
   // others). kInvalidArgument whose message lists every problem, one per
   // line: `role "web": ...` for the role itself, `policy "read.json": ...`
-  // for a document.
+  // for a document. A role that compiles may still have warnings().
   static absl::StatusOr<std::shared_ptr<const CompiledRole>> Compile(
       RoleDefinition definition);
 
@@ -77,6 +77,12 @@ class CompiledRole {
   }
   absl::Duration secret_ttl() const { return definition_.secret_ttl; }
   bool single_use_tokens() const { return definition_.single_use_tokens; }
+  // The documents' warnings (ParseResult::warnings: Deny statements that are
+  // skipped in some requests, docs/policy.md "Fail-open cases"), one line
+  // each as `policy "read.json": Statement[1].Resource: ...`, trust policy
+  // first. Non-fatal; the admin service returns them to the caller of role
+  // put, and logs them.
+  const std::vector<std::string>& warnings() const { return warnings_; }
   const PolicySet& trust_policy() const { return *trust_; }
   const PolicySet& permission_policies() const { return *permissions_; }
 
@@ -102,6 +108,7 @@ class CompiledRole {
 
   RoleDefinition definition_;
   std::string role_resource_;  // "role/<name>"
+  std::vector<std::string> warnings_;
   std::shared_ptr<const PolicySet> trust_;
   std::shared_ptr<const PolicySet> permissions_;
 };

@@ -129,6 +129,137 @@ TEST(CompiledRoleTest, RoleNeedsAPermissionPolicyAndAtMostTen) {
                        "is 10, merge some of them"));
 }
 
+// Security review, issue 1: claims whose names differ only in case must not
+// merge into one multivalued context key.
+RoleDefinition ProdRole() {
+  RoleDefinition def;
+  def.name = "prod";
+  def.trust_policy = {
+      "trust.json",
+      R"({"Version": "2012-10-17", "Statement": {"Effect": "Allow",
+          "Principal": {"Attestor": "*"}, "Action": "secretd:AssumeRole"}})"};
+  def.permission_policies = {{"prod.json",
+                              R"({"Version": "2012-10-17", "Statement": [
+            {"Sid": "ProdOnly", "Effect": "Allow", "Action": "secrets:Get",
+             "Resource": "secret/prod/*",
+             "Condition": {"StringEquals": {"claim:tags/env": "prod"}}}]})"},
+                             {"team.json",
+                              R"({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Any", "Effect": "Allow", "Action": "secrets:Get",
+             "Resource": "secret/teams/*"},
+            {"Sid": "OtherTeams", "Effect": "Deny", "Action": "secrets:Get",
+             "NotResource": "secret/teams/${claim:tags/team}/*"}]})"}};
+  return def;
+}
+
+// Before the fix, {"env": "dev", "ENV": "prod"} became claim:tags/env =
+// ["dev", "prod"] and the second value satisfied StringEquals: allow.
+TEST(CompiledRoleTest, TagDifferingOnlyInCaseCannotSatisfyAnAllow) {
+  ASSERT_OK_AND_ASSIGN(auto role, CompiledRole::Compile(ProdRole()));
+  Context ctx;
+  EXPECT_THAT(
+      AddClaims(nlohmann::json::parse(
+                    R"({"sub": "i-1", "tags": {"env": "dev", "ENV": "prod"}})"),
+                &ctx),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "tags \"ENV\" and \"env\" differ only in case, so both would "
+               "be context key \"claim:tags/ENV\" (context keys compare "
+               "case-insensitively); the claims are refused"));
+  EXPECT_TRUE(ctx.empty());  // nothing was added
+  EXPECT_EQ(role->EvaluateGetSecret("prod/db", ctx).effect,
+            DecisionEffect::kImplicitDeny);
+  // The same token with one env tag decides as its tag says.
+  Context dev;
+  ASSERT_OK(AddClaims(
+      nlohmann::json::parse(R"({"sub": "i-1", "tags": {"ENV": "dev"}})"),
+      &dev));
+  EXPECT_EQ(role->EvaluateGetSecret("prod/db", dev).effect,
+            DecisionEffect::kImplicitDeny);
+  Context prod;
+  ASSERT_OK(AddClaims(
+      nlohmann::json::parse(R"({"sub": "i-1", "tags": {"env": "prod"}})"),
+      &prod));
+  EXPECT_EQ(role->EvaluateGetSecret("prod/db", prod).effect,
+            DecisionEffect::kAllow);
+}
+
+// Before the fix, {"team": "a", "Team": "b"} made claim:tags/team
+// multivalued, ${claim:tags/team} did not resolve, the Deny was skipped and
+// team a read team b's secret: allow.
+TEST(CompiledRoleTest, TagDifferingOnlyInCaseCannotDisarmADeny) {
+  ASSERT_OK_AND_ASSIGN(auto role, CompiledRole::Compile(ProdRole()));
+  Context ctx;
+  EXPECT_THAT(
+      AddClaims(nlohmann::json::parse(
+                    R"({"sub": "i-1", "tags": {"team": "a", "Team": "b"}})"),
+                &ctx),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "tags \"Team\" and \"team\" differ only in case, so both would "
+               "be context key \"claim:tags/Team\" (context keys compare "
+               "case-insensitively); the claims are refused"));
+  EXPECT_TRUE(ctx.empty());
+  // With one team tag the Deny holds.
+  Context a;
+  ASSERT_OK(AddClaims(
+      nlohmann::json::parse(R"({"sub": "i-1", "tags": {"team": "a"}})"), &a));
+  Decision other = role->EvaluateGetSecret("teams/b/key", a);
+  EXPECT_EQ(other.effect, DecisionEffect::kExplicitDeny);
+  EXPECT_EQ(other.statement->sid, "OtherTeams");
+  EXPECT_EQ(role->EvaluateGetSecret("teams/a/key", a).effect,
+            DecisionEffect::kAllow);
+}
+
+// A top-level claim named "tags/team" used to land in claim:tags/team too.
+TEST(CompiledRoleTest, TopLevelClaimCannotPoseAsATag) {
+  ASSERT_OK_AND_ASSIGN(auto role, CompiledRole::Compile(ProdRole()));
+  Context ctx;
+  EXPECT_THAT(AddClaims(nlohmann::json::parse(
+                            R"({"tags": {"env": "dev"}, "tags/env": "prod"})"),
+                        &ctx),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "claim \"tags/env\" starts with \"tags/\", which would "
+                       "alias the tag of that name (claim:tags/<k> is reserved "
+                       "for the members of \"tags\"); the claims are refused"));
+  EXPECT_TRUE(ctx.empty());
+  EXPECT_EQ(role->EvaluateGetSecret("prod/db", ctx).effect,
+            DecisionEffect::kImplicitDeny);
+}
+
+TEST(CompiledRoleTest, WarningsOfEveryDocumentAreExposed) {
+  ASSERT_OK_AND_ASSIGN(auto role, CompiledRole::Compile(ProdRole()));
+  EXPECT_THAT(role->warnings(),
+              ::testing::ElementsAre(
+                  "policy \"team.json\": Statement[1].NotResource: this Deny "
+                  "is skipped when claim:tags/team is absent or has several "
+                  "values; give the variable a default, e.g. "
+                  "${claim:tags/team, ''}, or guard it with a Null "
+                  "condition"));
+  ASSERT_OK_AND_ASSIGN(auto web, CompiledRole::Compile(WebRole()));
+  EXPECT_THAT(web->warnings(), ::testing::IsEmpty());
+}
+
+// The fail-open case the warning is about, and its remedy: a default makes
+// the Deny apply when the team tag is absent.
+TEST(CompiledRoleTest, DenyVariableWithoutDefaultIsSkippedAndADefaultFixesIt) {
+  ASSERT_OK_AND_ASSIGN(auto role, CompiledRole::Compile(ProdRole()));
+  Context none;
+  ASSERT_OK(AddClaims(nlohmann::json::parse(R"({"sub": "i-1"})"), &none));
+  EXPECT_EQ(role->EvaluateGetSecret("teams/b/key", none).effect,
+            DecisionEffect::kAllow);
+  RoleDefinition fixed = ProdRole();
+  fixed.permission_policies[1].json =
+      R"({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Any", "Effect": "Allow", "Action": "secrets:Get",
+             "Resource": "secret/teams/*"},
+            {"Sid": "OtherTeams", "Effect": "Deny", "Action": "secrets:Get",
+             "NotResource": "secret/teams/${claim:tags/team, ''}/*"}]})";
+  ASSERT_OK_AND_ASSIGN(auto safe, CompiledRole::Compile(fixed));
+  EXPECT_THAT(safe->warnings(), ::testing::IsEmpty());
+  Decision d = safe->EvaluateGetSecret("teams/b/key", none);
+  EXPECT_EQ(d.effect, DecisionEffect::kExplicitDeny);
+  EXPECT_EQ(d.statement->sid, "OtherTeams");
+}
+
 TEST(RoleNameTest, AcceptsSecretLikeNames) {
   EXPECT_THAT(ValidateRoleName("web"), IsOk());
   EXPECT_THAT(ValidateRoleName("prod/web-1.v2_a"), IsOk());

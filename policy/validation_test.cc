@@ -348,5 +348,88 @@ TEST(ValidationErrorsTest, VariablesAreLiteralIn2008Policies) {
       R"({"Version": "2008-10-17", "Statement": {"Effect": "Allow", "Action": "secrets:Get", "Resource": "secret/${claims:sub", "Condition": {"StringEquals": {"claim:a": "${"}}}})"));
 }
 
+// Security review, issue 2: a Deny that some requests skip is valid (AWS
+// semantics) but warned about.
+std::vector<std::string> Warnings(absl::string_view json) {
+  ParseResult r = ParsePolicyDetailed("deny.json", json);
+  EXPECT_TRUE(r.errors.empty()) << FormatErrors("deny.json", r.errors);
+  std::vector<std::string> out;
+  for (const ValidationError& w : r.warnings) out.push_back(w.ToString());
+  return out;
+}
+
+TEST(ValidationWarningsTest, DenyVariableWithoutDefaultIsWarnedAbout) {
+  EXPECT_THAT(
+      Warnings(
+          R"({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "secrets:Get", "Resource": "secret/${claim:sub}/*"},
+        {"Effect": "Deny", "Action": "secrets:Get", "NotResource": ["secret/${claim:team}/*", "secret/${Claim:Team}/${claim:sub, 'x'}"]},
+        {"Sid": "Own", "Effect": "Deny", "Action": "secrets:Get", "Resource": "secret/*",
+         "Condition": {"StringNotEquals": {"claim:tags/owner": ["${claim:sub}", "${secretd:Role, ''}"]}}}]})"),
+      ::testing::ElementsAre(
+          "Statement[1].NotResource: this Deny is skipped when claim:team is "
+          "absent or has several values; give the variable a default, e.g. "
+          "${claim:team, ''}, or guard it with a Null condition",
+          "Statement[2].Condition.StringNotEquals.claim:tags/owner: this Deny "
+          "is skipped when claim:sub is absent or has several values; give "
+          "the variable a default, e.g. ${claim:sub, ''}, or guard it with a "
+          "Null condition"));
+  // With FormatErrors, as secretctl prints it.
+  ParseResult r = ParsePolicyDetailed(
+      "deny.json",
+      R"({"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "secrets:Get", "Resource": "secret/${claim:team}/*"}})");
+  EXPECT_EQ(FormatErrors("deny.json", r.warnings),
+            "policy \"deny.json\": Statement.Resource: this Deny is skipped "
+            "when claim:team is absent or has several values; give the "
+            "variable a default, e.g. ${claim:team, ''}, or guard it with a "
+            "Null condition");
+}
+
+TEST(ValidationWarningsTest, DefaultsAllowsAnd2008PoliciesAreNotWarnedAbout) {
+  EXPECT_THAT(Warnings(
+                  R"({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "secrets:Get", "Resource": "secret/${claim:sub}/*",
+         "Condition": {"NumericNotEquals": {"claim:level": 3}, "StringEquals": {"claim:a": "${claim:b}"}}},
+        {"Effect": "Deny", "Action": "secrets:Get", "NotResource": "secret/${claim:team, ''}/*",
+         "Condition": {"NumericNotEquals": {"secretd:TokenAge": 0}, "NumericGreaterThan": {"claim:level": 5}}}]})"),
+              ::testing::IsEmpty());
+  EXPECT_THAT(
+      Warnings(
+          R"({"Version": "2008-10-17", "Statement": {"Effect": "Deny", "Action": "secrets:Get", "Resource": "secret/${claim:team}/*"}})"),
+      ::testing::IsEmpty());
+}
+
+TEST(ValidationWarningsTest, DenyWithNegatedTypedOperatorOnAClaimIsWarned) {
+  EXPECT_THAT(
+      Warnings(
+          R"({"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "secrets:Get", "Resource": "secret/*",
+        "Condition": {"NumericNotEquals": {"claim:level": 3}, "DateNotEqualsIfExists": {"claim:launched_at": "2024-06-01"},
+                      "NotIpAddress": {"claim:ip": "10.0.0.0/8"}}}})"),
+      ::testing::ElementsAre(
+          "Statement.Condition.DateNotEqualsIfExists.claim:launched_at: this "
+          "Deny is skipped when claim:launched_at holds a value that is not a "
+          "date (a value of the wrong type satisfies neither DateNotEquals "
+          "nor its negation); state the requirement in the Allow statements "
+          "instead, where DateEquals fails closed",
+          "Statement.Condition.NotIpAddress.claim:ip: this Deny is skipped "
+          "when claim:ip holds a value that is not an IP address (a value of "
+          "the wrong type satisfies neither NotIpAddress nor its negation); "
+          "state the requirement in the Allow statements instead, where "
+          "IpAddress fails closed",
+          "Statement.Condition.NumericNotEquals.claim:level: this Deny is "
+          "skipped when claim:level holds a value that is not a number (a "
+          "value of the wrong type satisfies neither NumericNotEquals nor its "
+          "negation); state the requirement in the Allow statements instead, "
+          "where NumericEquals fails closed"));
+}
+
+TEST(ValidationWarningsTest, AnInvalidPolicyHasErrorsOnly) {
+  ParseResult r = ParsePolicyDetailed(
+      "deny.json",
+      R"({"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "secrets:Get", "Resource": "secret/${claim:team}/*", "Sid": "a-b"}})");
+  EXPECT_EQ(r.errors.size(), 1u);
+  EXPECT_THAT(r.warnings, ::testing::IsEmpty());
+}
+
 }  // namespace
 }  // namespace policy

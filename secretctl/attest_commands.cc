@@ -151,6 +151,15 @@ int Issue(const Invocation& inv) {
 }
 
 int Verify(const Invocation& inv) {
+  // The token: "-" or nothing reads stdin; a token on the command line is
+  // visible to every user of the machine, so say so.
+  const bool from_stdin = inv.args().empty() || inv.args()[0] == "-";
+  if (!from_stdin) {
+    inv.err() << inv.command_line_name()
+              << ": warning: a token on the command line is visible to other "
+                 "users (ps, /proc/PID/cmdline); pass it on stdin instead: "
+                 "... | secretctl attest verify --jwks FILE -\n";
+  }
   auto jwks_text = ReadInput(inv.Get("jwks"), "JWKS file");
   if (!jwks_text.ok()) return inv.Refused(jwks_text.status().message());
   auto jwks = keys::Jwks::Parse(*jwks_text);
@@ -158,8 +167,10 @@ int Verify(const Invocation& inv) {
     return inv.Refused(absl::StrCat("JWKS file \"", inv.Get("jwks"),
                                     "\": ", jwks.status().message()));
   }
-  std::string token = inv.args()[0];
-  if (token == "-") {
+  std::string token;
+  if (!from_stdin) {
+    token = inv.args()[0];
+  } else {
     auto token_text = ReadInput("-", "token");
     if (!token_text.ok()) return inv.Refused(token_text.status().message());
     token = *token_text;
@@ -276,14 +287,19 @@ std::vector<common::cli::Command> AttestCommands() {
 
   common::cli::Command verify;
   verify.path = {"attest", "verify"};
-  verify.args_usage = "TOKEN";
+  verify.args_usage = "[-]";
   verify.summary = "check a token as the broker would; print its claims";
   verify.description =
-      "Runs the broker's token checks against the keys in --jwks (for any "
-      "issuer). Prints the verified claims as JSON and exits 0, or prints the "
-      "failed check and its reason and exits 1. The nonce cannot be checked "
-      "here, nor the audience without --audience; what was not checked is "
-      "listed on stderr. TOKEN \"-\" reads the token from stdin.";
+      "Reads the token from stdin (\"-\", the default) and runs the broker's "
+      "token checks against the keys in --jwks (for any issuer), e.g.\n"
+      "  secretctl attest verify --jwks platform.jwks - < token.txt\n"
+      "Prints the verified claims as JSON and exits 0, or prints the failed "
+      "check and its reason and exits 1. The nonce cannot be checked here, "
+      "nor the audience without --audience; what was not checked is listed "
+      "on stderr.\n"
+      "A token may also be given as the argument instead of \"-\", but the "
+      "command line is visible to other users (ps, /proc/PID/cmdline) and "
+      "may land in shell history; a warning says so on stderr.";
   verify.flags = {
       {"jwks", "FILE", "the issuer's JWKS", false, true},
       {"audience", "AUD", "the audience the token must name", false, false},
@@ -291,7 +307,7 @@ std::vector<common::cli::Command> AttestCommands() {
       {"signature-only", "", "check only the format and signature", false,
        false},
   };
-  verify.min_args = 1;
+  verify.min_args = 0;
   verify.max_args = 1;
   verify.run = Verify;
   commands.push_back(std::move(verify));

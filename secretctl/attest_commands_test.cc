@@ -214,6 +214,32 @@ TEST_F(AttestCommandsTest, TokenFromStdin) {
   ProcessResult r = Secretctl(
       {"attest", "verify", "--jwks", Path("p.jwks"), "-"}, Issue("p") + "\n");
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("warning")));
+  // Without an argument the token is read from stdin too.
+  r = Secretctl({"attest", "verify", "--jwks", Path("p.jwks")},
+                Issue("p") + "\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"sub\": \"i-42\""));
+  EXPECT_THAT(r.err, ::testing::StartsWith("not checked: "));
+}
+
+// Security review, issue 4: a token on argv is visible in /proc/PID/cmdline.
+TEST_F(AttestCommandsTest, TokenOnTheCommandLineIsVerifiedWithAWarning) {
+  Keygen("EdDSA", "k", "p");
+  constexpr char kWarning[] =
+      "secretctl attest verify: warning: a token on the command line is "
+      "visible to other users (ps, /proc/PID/cmdline); pass it on stdin "
+      "instead: ... | secretctl attest verify --jwks FILE -\n";
+  ProcessResult r =
+      Secretctl({"attest", "verify", "--jwks", Path("p.jwks"), Issue("p")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, ::testing::StartsWith(std::string(kWarning) +
+                                           "not checked: issuer trust"));
+  // Also when the token is refused.
+  r = Secretctl({"attest", "verify", "--jwks", Path("p.jwks"), "not.a.token"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, ::testing::StartsWith(kWarning));
+  EXPECT_THAT(r.err, HasSubstr("reason: malformed"));
 }
 
 TEST_F(AttestCommandsTest, GarbageTokenIsMalformed) {
@@ -263,7 +289,11 @@ TEST_F(AttestCommandsTest, HelpListsTheAttestCommands) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_THAT(r.out, HasSubstr("attest keygen"));
   EXPECT_THAT(r.out, HasSubstr("attest issue"));
-  EXPECT_THAT(r.out, HasSubstr("attest verify TOKEN"));
+  EXPECT_THAT(r.out, HasSubstr("attest verify [-]"));
+  r = Secretctl({"attest", "verify", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("Reads the token from stdin (\"-\", the "
+                               "default)"));
 }
 
 }  // namespace

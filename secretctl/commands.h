@@ -20,6 +20,9 @@ std::vector<common::cli::Command> PolicyCommands();
 // attest keygen|issue|verify (attest_commands.h).
 std::vector<common::cli::Command> AttestCommands();
 
+// init, trust, role, secret, kek (admin_commands.h).
+std::vector<common::cli::Command> AdminCommands();
+
 // audit verify|query|report (audit_commands.h).
 std::vector<common::cli::Command> AuditCommands();
 

@@ -31,6 +31,9 @@ int main(int argc, char** argv) {
       "audit log.";
   program.global_flags = secretctl::GlobalFlags();
   // Command groups are appended here as they are built.
+  for (common::cli::Command& c : secretctl::AdminCommands()) {
+    program.commands.push_back(std::move(c));
+  }
   for (common::cli::Command& c : secretctl::PolicyCommands()) {
     program.commands.push_back(std::move(c));
   }

@@ -49,8 +49,16 @@ absl::StatusOr<PolicyFile> ReadPolicyFile(const std::string& path) {
   return file;
 }
 
+// Prints each warning on stderr as `warning: policy "FILE": PATH: ...`.
+void PrintWarnings(const Invocation& inv, const std::string& path,
+                   const std::vector<policy::ValidationError>& warnings) {
+  for (const policy::ValidationError& w : warnings) {
+    inv.err() << "warning: " << policy::FormatErrors(path, {w}) << "\n";
+  }
+}
+
 // Reads and validates one file; prints its errors and returns nullopt if it
-// is not a valid policy.
+// is not a valid policy. Warnings are left to the caller.
 std::optional<policy::ParseResult> LoadPolicy(const Invocation& inv,
                                               const std::string& path) {
   absl::StatusOr<PolicyFile> file = ReadPolicyFile(path);
@@ -84,10 +92,16 @@ const char* KindWords(policy::PolicyKind kind) {
 }
 
 int Validate(const Invocation& inv) {
+  const bool strict = inv.Has("strict");
   bool all_valid = true;
   for (const std::string& file : inv.args()) {
     std::optional<policy::ParseResult> r = LoadPolicy(inv, file);
     if (!r.has_value()) {
+      all_valid = false;
+      continue;
+    }
+    PrintWarnings(inv, file, r->warnings);
+    if (strict && !r->warnings.empty()) {
       all_valid = false;
       continue;
     }
@@ -119,6 +133,7 @@ int Simulate(const Invocation& inv) {
       bad = true;
       continue;
     }
+    PrintWarnings(inv, file, r->warnings);
     policies.push_back(*std::move(r->policy));
   }
   policy::Context context;
@@ -168,8 +183,15 @@ std::vector<common::cli::Command> PolicyCommands() {
        "  policy \"FILE\": <JSON path>: <what is wrong>; <what to do>\n"
        "A file whose statements name a Principal is checked as a trust "
        "policy, any other as a permission policy (docs/policy.md). Valid "
-       "files are listed on stdout. Exit 0 if every file is valid, 1 if not.",
-       {},
+       "files are listed on stdout. Warnings (Deny statements that some "
+       "requests skip, e.g. over a variable without a default; "
+       "docs/policy.md, \"Fail-open cases\") go to stderr as\n"
+       "  warning: policy \"FILE\": <JSON path>: <what>; <what to do>\n"
+       "and do not fail the file unless --strict is given. Exit 0 if every "
+       "file is valid, 1 if not.",
+       {{"strict", "",
+         "treat warnings as errors (a file with warnings is "
+         "not valid)"}},
        1,
        -1,
        Validate});
@@ -188,7 +210,10 @@ std::vector<common::cli::Command> PolicyCommands() {
        "\"implicit_deny\", \"statement\": {\"policy\", \"sid\"} or null, "
        "\"missing_context_keys\": [...]} (a statement without a Sid is "
        "{\"policy\", \"sid\": null, \"index\"}); text explains the decision "
-       "statement by statement. Exit 0 for any decision, 2 for bad input.",
+       "statement by statement, and names any Deny statement skipped because "
+       "a variable has no value or a value has the wrong type. The policies' "
+       "warnings (see \"policy validate\") go to stderr. Exit 0 for any "
+       "decision, 2 for bad input.",
        {{"policy", "FILE", "a policy document", /*repeated=*/true,
          /*required=*/true},
         {"action", "A", "the action, e.g. secrets:Get", false, true},

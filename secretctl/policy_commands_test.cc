@@ -228,6 +228,78 @@ TEST_F(PolicyCommandsTest, SimulateTextExplainsTheDecision) {
             "apply: resource secret/app/db is not in Resource\n");
 }
 
+// Security review, issue 2: warnings go to stderr and fail only --strict.
+constexpr char kTeamPolicy[] = R"({"Version": "2012-10-17", "Statement": [
+ {"Sid": "Any", "Effect": "Allow", "Action": "secrets:Get",
+  "Resource": "secret/*"},
+ {"Sid": "OtherTeams", "Effect": "Deny", "Action": "secrets:Get",
+  "NotResource": "secret/${claim:team}/*"}]})";
+
+constexpr char kTeamWarning[] =
+    "warning: policy \"team.json\": Statement[1].NotResource: this Deny is "
+    "skipped when claim:team is absent or has several values; give the "
+    "variable a default, e.g. ${claim:team, ''}, or guard it with a Null "
+    "condition\n";
+
+TEST_F(PolicyCommandsTest, ValidatePrintsWarningsAndStillExitsZero) {
+  Write("team.json", kTeamPolicy);
+  Result r = Run({"policy", "validate", "team.json", "web.json"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out,
+            "team.json: valid permission policy, 2 statements\n"
+            "web.json: valid permission policy, 2 statements\n");
+  EXPECT_EQ(r.err, kTeamWarning);
+}
+
+TEST_F(PolicyCommandsTest, ValidateStrictFailsOnWarnings) {
+  Write("team.json", kTeamPolicy);
+  Result r = Run({"policy", "validate", "--strict", "team.json", "web.json"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "web.json: valid permission policy, 2 statements\n");
+  EXPECT_EQ(r.err, kTeamWarning);
+  Result clean = Run({"policy", "validate", "--strict", "web.json"});
+  EXPECT_EQ(clean.exit_code, 0);
+  EXPECT_EQ(clean.err, "");
+}
+
+TEST_F(PolicyCommandsTest, SimulateTextNamesADenySkippedForAnUnsetVariable) {
+  Write("team.json", kTeamPolicy);
+  Result r =
+      Run({"policy", "simulate", "--policy", "team.json", "--action",
+           "secrets:Get", "--resource", "secret/b/db", "--format", "text"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out,
+            "decision: allow\n"
+            "secrets:Get on secret/b/db is allowed by \"team.json\" statement "
+            "\"Any\", and no statement denies it\n"
+            "warning: Deny policy \"team.json\" Statement[1] (Sid "
+            "\"OtherTeams\") was skipped because variable ${claim:team} has "
+            "no value (the key is absent or multivalued and no default is "
+            "given)\n"
+            "issuer: none\n"
+            "statements:\n"
+            "  policy \"team.json\" Statement[0] (Sid \"Any\") Allow: "
+            "applies\n"
+            "  policy \"team.json\" Statement[1] (Sid \"OtherTeams\") Deny: "
+            "does not apply: variable ${claim:team} has no value (the key is "
+            "absent or multivalued and no default is given)\n");
+  EXPECT_EQ(r.err, kTeamWarning);
+}
+
+// Security review, issue 1: keys differing only in case never merge.
+TEST_F(PolicyCommandsTest, SimulateRefusesContextKeysDifferingOnlyInCase) {
+  Result r = Run({"policy", "simulate", "--policy", "web.json", "--action",
+                  "secrets:Get", "--resource", "secret/app/db", "--context",
+                  R"({"claim:tags/team": "dev", "CLAIM:TAGS/TEAM": "ops",
+                      "secretd:SourceIp": "10.1.2.3"})"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "secretctl policy simulate: --context: context key "
+            "\"claim:tags/team\" is given twice (keys compare "
+            "case-insensitively)\n");
+}
+
 TEST_F(PolicyCommandsTest, SimulateRejectsBadInputWithExitTwo) {
   Result bad_policy =
       Run({"policy", "simulate", "--policy", "bad.json", "--action",

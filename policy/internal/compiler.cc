@@ -607,6 +607,18 @@ bool Comparable(const CompiledCondition& c, const Context::Value& v) {
   }
 }
 
+// Whether some request value of the condition's key cannot be compared by its
+// operator family.
+bool HasIncomparableValue(const CompiledCondition& c, const Context* ctx) {
+  const Context::Entry* e =
+      ctx == nullptr ? nullptr : ctx->FindLower(c.key_lower, c.hash);
+  if (e == nullptr) return false;
+  for (const Context::Value& v : e->values) {
+    if (!Comparable(c, v)) return true;
+  }
+  return false;
+}
+
 // Whether any policy value matches request value `v` under the positive form
 // of the operator (StringEquals for StringNotEquals, ...). `v` is Comparable.
 bool AnyPolicyValueMatches(const CompiledCondition& c, const Context::Value& v,
@@ -787,7 +799,8 @@ ResourceResult ResourceMatches(const CompiledStatement& s,
 
 std::vector<CompiledStatement> CompilePolicy(
     const Policy& policy, PolicyKind kind, std::vector<ValidationError>* errors,
-    bool check_structure, const std::vector<bool>* skip) {
+    bool check_structure, const std::vector<bool>* skip,
+    std::vector<ValidationError>* warnings) {
   Errors errs(errors);
   std::vector<CompiledStatement> out;
   out.reserve(policy.statements.size());
@@ -833,9 +846,74 @@ std::vector<CompiledStatement> CompilePolicy(
     CompilePrincipal(s, spath, kind, &cs, &errs);
     CompileResources(policy, s, spath, kind, &cs, &errs);
     CompileConditions(policy, s, spath, &cs, &errs);
+    if (warnings != nullptr) DenyWarnings(cs, warnings);
     out.push_back(std::move(cs));
   }
   return out;
+}
+
+void DenyWarnings(const CompiledStatement& s,
+                  std::vector<ValidationError>* warnings) {
+  if (s.effect != Effect::kDeny) return;
+  const std::string spath = StatementPath(*s.policy, s.index);
+  // One warning per variable key without a default, in order.
+  auto unresolvable = [&](const std::vector<VariableRef>& vars,
+                          const std::string& path) {
+    std::vector<absl::string_view> seen;
+    for (const VariableRef& v : vars) {
+      if (v.default_value.has_value()) continue;
+      if (std::find(seen.begin(), seen.end(), v.key_lower) != seen.end()) {
+        continue;
+      }
+      seen.push_back(v.key_lower);
+      warnings->push_back(
+          {path, 0, 0,
+           absl::StrCat("this Deny is skipped when ", v.key,
+                        " is absent or has several values; give the variable "
+                        "a default, e.g. ${",
+                        v.key, ", ''}, or guard it with a Null condition")});
+    }
+  };
+  unresolvable(
+      s.resource_variables,
+      absl::StrCat(spath, s.not_resource ? ".NotResource" : ".Resource"));
+  for (const CompiledCondition& c : s.conditions) {
+    std::string path = absl::StrCat(spath, ".Condition");
+    AppendPathKey(&path, c.source->operator_name);
+    AppendPathKey(&path, c.source->key);
+    unresolvable(c.variables, path);
+    const bool claim =
+        c.source->key.size() > kClaimPrefix.size() &&
+        absl::EqualsIgnoreCase(c.source->key.substr(0, kClaimPrefix.size()),
+                               kClaimPrefix);
+    if (!claim || !c.negated) continue;
+    absl::string_view type, positive;
+    switch (c.op) {
+      case Operator::kNumericNotEquals:
+        type = "a number";
+        positive = "NumericEquals";
+        break;
+      case Operator::kDateNotEquals:
+        type = "a date";
+        positive = "DateEquals";
+        break;
+      case Operator::kNotIpAddress:
+        type = "an IP address";
+        positive = "IpAddress";
+        break;
+      default:
+        continue;  // String operators compare any value as text
+    }
+    warnings->push_back(
+        {path, 0, 0,
+         absl::StrCat("this Deny is skipped when ", c.source->key,
+                      " holds a value that is not ", type,
+                      " (a value of the wrong type satisfies neither ",
+                      OperatorName(c.op),
+                      " nor its negation); state the requirement in the "
+                      "Allow statements instead, where ",
+                      positive, " fails closed")});
+  }
 }
 
 bool StatementApplies(const CompiledStatement& s, const Request& request) {
@@ -901,6 +979,8 @@ StatementTrace TraceStatement(const CompiledStatement& s,
       } else {
         t.result = Result::kConditionFailed;
         t.failed_for_missing_key = r == CondResult::kFalseMissingKey;
+        t.failed_for_type_mismatch =
+            r == CondResult::kFalse && HasIncomparableValue(c, request.context);
       }
     }
     switch (r) {

@@ -63,10 +63,21 @@ struct CompiledStatement {
 // the result is complete only when no error was added. `check_structure`
 // also checks what the JSON reader checks already (a statement has actions),
 // for policies built by hand. Statements flagged in `skip` are left out of
-// the checks (the JSON reader reported them already).
+// the checks (the JSON reader reported them already). With `warnings`,
+// appends the fail-open cases of Deny statements (DenyWarnings).
 std::vector<CompiledStatement> CompilePolicy(
     const Policy& policy, PolicyKind kind, std::vector<ValidationError>* errors,
-    bool check_structure = true, const std::vector<bool>* skip = nullptr);
+    bool check_structure = true, const std::vector<bool>* skip = nullptr,
+    std::vector<ValidationError>* warnings = nullptr);
+
+// The ways a compiled Deny statement can be skipped although a reader would
+// expect it to apply, one warning per element (docs/policy.md, "Fail-open
+// cases"): a variable without a default in Resource/NotResource or a
+// condition value (skipped when its key is absent or multivalued), and a
+// negated Numeric, Date or IP operator on a claim: key (a value of the wrong
+// type satisfies neither the operator nor its negation). Nothing for Allow.
+void DenyWarnings(const CompiledStatement& s,
+                  std::vector<ValidationError>* warnings);
 
 // Whether the statement applies to the request: action, principal, resource
 // and every condition match. Never allocates.
@@ -87,6 +98,9 @@ struct StatementTrace {
   int failed_condition = -1;  // the first failing condition, if any
   bool failed_for_missing_key =
       false;  // that condition failed for lack of a key
+  // That condition failed because a request value has the wrong type for its
+  // operator (not a number for a Numeric operator, ...).
+  bool failed_for_type_mismatch = false;
   // Keys whose absence made the statement fail (condition keys and variable
   // keys), when absence was the only reason; otherwise empty.
   absl::InlinedVector<absl::string_view, 4> missing_keys;

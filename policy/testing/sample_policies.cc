@@ -1,6 +1,7 @@
 #include "policy/testing/sample_policies.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -112,7 +113,8 @@ Context RealisticContext(int statements) {
       {"cnf", {{"jwk", {{"kty", "OKP"}, {"crv", "X25519"}, {"x", "AAAA"}}}}},
   };
   Context ctx;
-  AddClaims(claims, &ctx);
+  // Fixed, valid claims: an error here is a bug in this file.
+  if (!AddClaims(claims, &ctx).ok()) std::abort();
   AddRequestTime(absl::FromUnixSeconds(1717236900), &ctx);
   ctx.AddString(kSourceIpKey, "10.1.2.3");
   ctx.AddInt(kTokenAgeKey, 12);

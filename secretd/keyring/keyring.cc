@@ -161,7 +161,8 @@ absl::Status Keyring::Reload() {
 }
 
 absl::StatusOr<Keyring::RotationResult> Keyring::RotateKek(
-    Store& store, keys::RandomSource& random) {
+    Store& store, keys::RandomSource& random,
+    const BeforeRotateFn& before_rotate) {
   absl::MutexLock rotating(&rotate_mu_);
   std::shared_ptr<const KeySet> before = Current();
   RotationResult result;
@@ -179,6 +180,12 @@ absl::StatusOr<Keyring::RotationResult> Keyring::RotateKek(
     next.emplace(std::move(fresh));
   }
   result.new_kek_id = next->id();
+  if (before_rotate) {
+    if (absl::Status s = before_rotate(result); !s.ok()) {
+      if (!resuming) unlink(layout_.kek_next.c_str());
+      return s;
+    }
+  }
 
   SecretVault vault(store, before->ring, random);
   absl::StatusOr<SecretVault::Rotation> rewrapped = vault.RewrapAll(*next);

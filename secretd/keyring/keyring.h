@@ -31,6 +31,7 @@
 #ifndef SECRETD_SECRETD_KEYRING_KEYRING_H_
 #define SECRETD_SECRETD_KEYRING_KEYRING_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -105,11 +106,20 @@ class Keyring {
     std::string new_kek_id;
     int64_t rewrapped = 0;
   };
+  // Called once the new KEK is chosen (`planned` holds both ids; rewrapped
+  // is 0) and before the rewrap transaction. An error aborts the rotation
+  // with nothing changed (a fresh keys/kek.next is removed) and RotateKek
+  // returns it. The admin service writes its audit record here.
+  using BeforeRotateFn =
+      std::function<absl::Status(const RotationResult& planned)>;
+
   // Rotates the KEK as described above. Serialised with other rotations.
   // kAborted if the store changed during the rewrap (retry), the store's
-  // kUnavailable, or file errors naming the path.
-  absl::StatusOr<RotationResult> RotateKek(Store& store,
-                                           keys::RandomSource& random);
+  // kUnavailable, or file errors naming the path. `before_rotate`
+  // (optional) as above.
+  absl::StatusOr<RotationResult> RotateKek(
+      Store& store, keys::RandomSource& random,
+      const BeforeRotateFn& before_rotate = nullptr);
 
  private:
   Keyring(DataDirLayout layout, Options options,

@@ -124,6 +124,34 @@ TEST_F(KeyringTest, InterruptedRotationKeepsRowsReadableAndResumes) {
   EXPECT_THAT(Read("app/a"), ::common::testing::IsOkAndHolds("alpha"));
 }
 
+TEST_F(KeyringTest, BeforeRotateSeesBothIdsAndItsErrorChangesNothing) {
+  Put("app/a", "alpha");
+  const std::string old_id = keyring_->Current()->current.id();
+  Keyring::RotationResult planned;
+  EXPECT_THAT(keyring_->RotateKek(*store_, random_,
+                                  [&](const Keyring::RotationResult& p) {
+                                    planned = p;
+                                    return absl::UnavailableError("audit down");
+                                  }),
+              StatusIs(absl::StatusCode::kUnavailable, "audit down"));
+  EXPECT_EQ(planned.old_kek_id, old_id);
+  EXPECT_NE(planned.new_kek_id, old_id);
+  EXPECT_EQ(keyring_->Current()->current.id(), old_id);
+  EXPECT_EQ(access(layout_->kek_next.c_str(), F_OK), -1);
+  ASSERT_OK_AND_ASSIGN(auto list, store_->ListSecrets(""));
+  EXPECT_EQ(list[0].versions[0].kek_id, old_id);
+
+  ASSERT_OK_AND_ASSIGN(
+      Keyring::RotationResult r,
+      keyring_->RotateKek(*store_, random_,
+                          [&](const Keyring::RotationResult& p) {
+                            planned = p;
+                            return absl::OkStatus();
+                          }));
+  EXPECT_EQ(planned.new_kek_id, r.new_kek_id);
+  EXPECT_EQ(r.rewrapped, 1);
+}
+
 TEST_F(KeyringTest, ReloadKeepsTheOldKeysWhenAFileIsBad) {
   const std::string id = keyring_->Current()->current.id();
   ASSERT_EQ(chmod(layout_->kek.c_str(), 0644), 0);

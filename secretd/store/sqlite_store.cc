@@ -132,21 +132,6 @@ absl::StatusOr<int64_t> ReadChangeCounter(Connection& conn) {
   return conn.QueryInt64(kGetCounter);
 }
 
-// The smallest string greater than every string that starts with `prefix`,
-// or nullopt if there is none.
-std::optional<std::string> PrefixUpperBound(absl::string_view prefix) {
-  std::string bound(prefix);
-  while (!bound.empty()) {
-    unsigned char last = static_cast<unsigned char>(bound.back());
-    if (last != 0xff) {
-      bound.back() = static_cast<char>(last + 1);
-      return bound;
-    }
-    bound.pop_back();
-  }
-  return std::nullopt;
-}
-
 RoleRecord RoleFromRow(const Statement& stmt) {
   RoleRecord role;
   role.name = stmt.ColumnText(0);
@@ -310,7 +295,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
 absl::StatusOr<std::unique_ptr<SqliteStore>> OpenSqliteStoreWithMigrations(
     const std::string& path, const common::Clock& clock,
     const SqliteStore::Options& options,
-    absl::Span<const sqlite_internal::Migration> migrations) {
+    absl::Span<const store_internal::Migration> migrations) {
   if (path.empty()) {
     return absl::InvalidArgumentError("store path is empty");
   }
@@ -654,7 +639,8 @@ absl::Status SqliteStore::DisableSecretVersion(absl::string_view name,
 absl::StatusOr<std::vector<SecretMetadata>> SqliteStore::ListSecrets(
     absl::string_view prefix) {
   std::vector<SecretMetadata> secrets;
-  const std::optional<std::string> upper = PrefixUpperBound(prefix);
+  const std::optional<std::string> upper =
+      store_internal::PrefixUpperBound(prefix);
   RETURN_IF_ERROR(Read([&](Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(Statement stmt, conn.Prepare(kListSecrets));
     stmt.BindText(1, prefix);

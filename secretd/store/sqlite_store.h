@@ -44,9 +44,12 @@
 
 namespace secretd {
 
+namespace store_internal {
+struct Migration;
+}  // namespace store_internal
+
 namespace sqlite_internal {
 class Connection;
-struct Migration;
 }  // namespace sqlite_internal
 
 class SqliteStore final : public Store {
@@ -132,7 +135,7 @@ class SqliteStore final : public Store {
   OpenSqliteStoreWithMigrations(
       const std::string& path, const common::Clock& clock,
       const Options& options,
-      absl::Span<const sqlite_internal::Migration> migrations);
+      absl::Span<const store_internal::Migration> migrations);
 
   SqliteStore(std::string path, const common::Clock& clock);
   absl::Time Now() const;
@@ -155,7 +158,7 @@ class SqliteStore final : public Store {
 absl::StatusOr<std::unique_ptr<SqliteStore>> OpenSqliteStoreWithMigrations(
     const std::string& path, const common::Clock& clock,
     const SqliteStore::Options& options,
-    absl::Span<const sqlite_internal::Migration> migrations);
+    absl::Span<const store_internal::Migration> migrations);
 
 }  // namespace secretd
 

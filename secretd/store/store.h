@@ -5,7 +5,7 @@
 // ciphertext only, never a plaintext or an unwrapped data key), the
 // single-use token records, and a change counter that every replica polls to
 // know when to refresh its caches. Backends: SqliteStore (one file, the
-// default), a PostgreSQL store (several replicas), and the testonly
+// default), PostgresStore (several replicas on one database), and the testonly
 // testing::MemoryStore. All of them pass one contract suite,
 // secretd/store/testing/store_contract.h. docs/store.md describes the
 // contract, the schema and the transactions.

@@ -43,7 +43,8 @@ absl::StatusOr<const keys::Kek*> SecretVault::KekFor(const std::string& kek_id,
 }
 
 absl::StatusOr<int64_t> SecretVault::Put(absl::string_view name,
-                                         const keys::SecretBytes& value) {
+                                         const keys::SecretBytes& value,
+                                         const BeforeCommitFn& before_commit) {
   const keys::Kek& kek = keks_.current();
   const absl::string_view plaintext =
       value.AsStringView(keys::InsecureSecretAccess::Get());
@@ -52,6 +53,7 @@ absl::StatusOr<int64_t> SecretVault::Put(absl::string_view name,
         ASSIGN_OR_RETURN(
             keys::EncryptedSecret e,
             keys::EncryptSecret(kek, name, version, plaintext, random_));
+        if (before_commit) RETURN_IF_ERROR(before_commit(version));
         return FromKeys(std::move(e));
       });
 }

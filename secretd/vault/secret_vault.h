@@ -15,6 +15,7 @@
 #define SECRETD_SECRETD_VAULT_SECRET_VAULT_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,9 +50,19 @@ class SecretVault {
   SecretVault(Store& store, const KekRing& keks, keys::RandomSource& random)
       : store_(store), keks_(keks), random_(random) {}
 
+  // Runs inside the store's write transaction, after the value is
+  // encrypted as `version` and before the commit; it must be quick and must
+  // not call the store. An error aborts the Put: nothing is stored, the
+  // version number is not consumed, and Put returns that error. The admin
+  // service writes its audit record here, so that no version commits
+  // without a durable record naming its number.
+  using BeforeCommitFn = std::function<absl::Status(int64_t version)>;
+
   // Encrypts `value` as the next version of `name` and stores it.
+  // `before_commit` (optional) as above.
   absl::StatusOr<int64_t> Put(absl::string_view name,
-                              const keys::SecretBytes& value);
+                              const keys::SecretBytes& value,
+                              const BeforeCommitFn& before_commit = nullptr);
 
   struct Plaintext {
     std::string name;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/testing/fake_clock.h"
@@ -184,6 +185,29 @@ TEST_F(SecretVaultTest, RewrapAllMovesEveryRowToTheNewKek) {
   // A second rotation to the same KEK rewraps nothing.
   ASSERT_OK_AND_ASSIGN(SecretVault::Rotation again, after.RewrapAll(next));
   EXPECT_EQ(again.rewrapped, 0);
+}
+
+TEST_F(SecretVaultTest, BeforeCommitSeesTheVersionAndItsErrorStoresNothing) {
+  SecretVault vault(*store_, ring_, random_);
+  std::vector<int64_t> seen;
+  ASSERT_OK_AND_ASSIGN(int64_t v1,
+                       vault.Put("a", Value("one"), [&](int64_t version) {
+                         seen.push_back(version);
+                         return absl::OkStatus();
+                       }));
+  EXPECT_EQ(v1, 1);
+  EXPECT_THAT(vault.Put("a", Value("two"),
+                        [&](int64_t version) {
+                          seen.push_back(version);
+                          return absl::UnavailableError("audit down");
+                        }),
+              StatusIs(absl::StatusCode::kUnavailable, "audit down"));
+  EXPECT_THAT(seen, ::testing::ElementsAre(1, 2));
+  ASSERT_OK_AND_ASSIGN(auto list, store_->ListSecrets("a"));
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].latest_version, 1);  // number 2 was not consumed
+  ASSERT_OK_AND_ASSIGN(int64_t v2, vault.Put("a", Value("two")));
+  EXPECT_EQ(v2, 2);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/logging.h"
 #include "common/status_macros.h"
 
 namespace secretd::store_internal {
@@ -99,6 +100,19 @@ absl::Status CheckUpdates(const std::vector<SecretFieldsUpdate>& updates) {
   return absl::OkStatus();
 }
 
+std::optional<std::string> PrefixUpperBound(absl::string_view prefix) {
+  std::string bound(prefix);
+  while (!bound.empty()) {
+    unsigned char last = static_cast<unsigned char>(bound.back());
+    if (last != 0xff) {
+      bound.back() = static_cast<char>(last + 1);
+      return bound;
+    }
+    bound.pop_back();
+  }
+  return std::nullopt;
+}
+
 absl::Status TrustBundleNotFound(absl::string_view issuer) {
   return absl::NotFoundError(
       absl::StrCat("no trust bundle for issuer \"", issuer, "\""));
@@ -136,6 +150,36 @@ absl::Status LostCompareAndSet(int64_t expected, int64_t actual) {
   return absl::AbortedError(absl::StrCat(
       "the store changed while secrets were being rewrapped (change counter ",
       expected, " expected, now ", actual, "); nothing was written, retry"));
+}
+
+absl::Status CheckMigrationList(absl::Span<const Migration> migrations) {
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int64_t>(i) + 1) {
+      return absl::InternalError(
+          absl::StrCat("store migrations are not numbered 1, 2, 3, ...: entry ",
+                       i, " has version ", migrations[i].version));
+    }
+  }
+  if (migrations.empty()) return absl::InternalError("no store migrations");
+  return absl::OkStatus();
+}
+
+void LogMigrated(absl::string_view store, int64_t from,
+                 absl::Span<const Migration> migrations) {
+  common::log::Info("store schema migrated",
+                    {{"store", store},
+                     {"from_version", from},
+                     {"to_version", migrations.back().version},
+                     {"last_step", migrations.back().summary}});
+}
+
+absl::Status NewerSchema(absl::string_view where, int64_t version,
+                         int64_t latest) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      where, " has schema version ", version,
+      " but this secretd knows versions up to ", latest,
+      "; it was written by a newer secretd: run that release (downgrades "
+      "are not supported) or restore a backup made by this one"));
 }
 
 }  // namespace secretd::store_internal

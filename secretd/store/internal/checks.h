@@ -6,10 +6,13 @@
 #define SECRETD_SECRETD_STORE_INTERNAL_CHECKS_H_
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "secretd/store/store.h"
 
 namespace secretd::store_internal {
@@ -26,6 +29,11 @@ absl::Status CheckFields(absl::string_view name, int64_t version,
 // Each update checked, and no (name, version) listed twice.
 absl::Status CheckUpdates(const std::vector<SecretFieldsUpdate>& updates);
 
+// The smallest string greater than every string that starts with `prefix`
+// (the exclusive upper bound of a ListSecrets range scan), or nullopt if
+// there is none (prefix "" or all 0xff bytes).
+std::optional<std::string> PrefixUpperBound(absl::string_view prefix);
+
 absl::Status TrustBundleNotFound(absl::string_view issuer);
 absl::Status RoleNotFound(absl::string_view name);
 absl::Status SecretNotFound(absl::string_view name);
@@ -34,6 +42,26 @@ absl::Status VersionNotFound(absl::string_view name, int64_t version);
 absl::Status VersionDisabled(absl::string_view name, int64_t version);
 absl::Status TokenAlreadyUsed(absl::string_view issuer, absl::string_view jti);
 absl::Status LostCompareAndSet(int64_t expected, int64_t actual);
+// One schema migration of a backend (internal/sqlite_schema.cc,
+// internal/postgres_schema.cc).
+struct Migration {
+  int64_t version;      // 1, 2, 3, ... in order
+  const char* summary;  // one line, for the log and docs/store.md
+  const char* sql;      // the backend runs it inside its migration
+                        // transaction
+};
+
+// kInternal unless `migrations` is non-empty and numbered 1, 2, 3, ...
+absl::Status CheckMigrationList(absl::Span<const Migration> migrations);
+// Logs that the store `store` was migrated from version `from` to the last
+// of `migrations`.
+void LogMigrated(absl::string_view store, int64_t from,
+                 absl::Span<const Migration> migrations);
+
+// kFailedPrecondition: the store `where` (e.g. `store "data/store.db"`) has
+// schema `version`, newer than the `latest` this binary knows.
+absl::Status NewerSchema(absl::string_view where, int64_t version,
+                         int64_t latest);
 
 }  // namespace secretd::store_internal
 

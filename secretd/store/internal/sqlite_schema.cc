@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "common/logging.h"
 #include "common/status_macros.h"
+#include "secretd/store/internal/checks.h"
 
 namespace secretd::sqlite_internal {
 namespace {
@@ -92,11 +92,8 @@ absl::Status CheckIdentity(const Connection& conn, int64_t application_id,
         "); point --data-dir at a directory made by \"secretctl init\""));
   }
   if (version > latest) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "store \"", conn.path(), "\" has schema version ", version,
-        " but this secretd knows versions up to ", latest,
-        "; it was written by a newer secretd: run that release (downgrades "
-        "are not supported) or restore a backup made by this one"));
+    return store_internal::NewerSchema(
+        absl::StrCat("store \"", conn.path(), "\""), version, latest);
   }
   if (version < 0) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -167,14 +164,7 @@ absl::Span<const Migration> BuiltinMigrations() { return kMigrations; }
 
 absl::Status MigrateSchema(Connection& conn,
                            absl::Span<const Migration> migrations) {
-  for (size_t i = 0; i < migrations.size(); ++i) {
-    if (migrations[i].version != static_cast<int64_t>(i) + 1) {
-      return absl::InternalError(
-          absl::StrCat("store migrations are not numbered 1, 2, 3, ...: entry ",
-                       i, " has version ", migrations[i].version));
-    }
-  }
-  if (migrations.empty()) return absl::InternalError("no store migrations");
+  RETURN_IF_ERROR(store_internal::CheckMigrationList(migrations));
   const int64_t latest = migrations.back().version;
   // Fast path without the write lock: most opens find the schema current.
   ASSIGN_OR_RETURN(const Identity identity, ReadIdentity(conn, latest));
@@ -188,11 +178,7 @@ absl::Status MigrateSchema(Connection& conn,
     return status;
   }
   if (from != latest) {
-    common::log::Info("store schema migrated",
-                      {{"path", conn.path()},
-                       {"from_version", from},
-                       {"to_version", latest},
-                       {"last_step", migrations.back().summary}});
+    store_internal::LogMigrated(conn.path(), from, migrations);
   }
   return absl::OkStatus();
 }

@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
+#include "secretd/store/internal/checks.h"
 #include "secretd/store/internal/sqlite.h"
 
 namespace secretd::sqlite_internal {
@@ -25,11 +26,8 @@ namespace secretd::sqlite_internal {
 // PRAGMA application_id of every secretd store: "SECD" in ASCII.
 inline constexpr int64_t kApplicationId = 0x53454344;
 
-struct Migration {
-  int64_t version;      // 1, 2, 3, ... in order
-  const char* summary;  // one line, for the log and docs/store.md
-  const char* sql;      // run with sqlite3_exec inside the transaction
-};
+// Each migration's SQL runs with sqlite3_exec inside the transaction.
+using Migration = store_internal::Migration;
 
 // The migrations of this release; the last one's version is the schema
 // version this binary writes.

@@ -21,21 +21,17 @@
 #include "benchmark/benchmark.h"
 #include "common/clock.h"
 #include "secretd/store/sqlite_store.h"
+#include "tests/bench/store/bench_data.h"
 
 namespace secretd {
 namespace {
 
-constexpr int kSecrets = 100;
-constexpr int kRoles = 20;
+using bench::Envelope;
+using bench::kSecrets;
 
 common::RealClock g_clock;
 std::unique_ptr<SqliteStore> g_store;
 std::atomic<int64_t> g_jti{0};
-
-EncryptedSecretFields Envelope(int64_t version) {
-  return {"kek-1", std::string(72, 'w'),
-          absl::StrCat(std::string(64, 'c'), version)};
-}
 
 // Makes a populated store in a new directory (thread 0 only; the other
 // threads wait at the start of the timing loop).
@@ -57,29 +53,8 @@ void SetUpStore(benchmark::State& state) {
     return;
   }
   g_store = *std::move(store);
-  for (int i = 0; i < kSecrets; ++i) {
-    for (int v = 0; v < 3; ++v) {
-      auto added = g_store->AddSecretVersion(
-          absl::StrCat("app/secret-", i),
-          [](int64_t version) -> absl::StatusOr<EncryptedSecretFields> {
-            return Envelope(version);
-          });
-      if (!added.ok()) state.SkipWithError("AddSecretVersion failed");
-    }
-  }
-  for (int i = 0; i < kRoles; ++i) {
-    RoleRecord role;
-    role.name = absl::StrCat("role-", i);
-    role.trust_policy = {"trust", std::string(400, 't')};
-    role.permission_policies = {{"p0", std::string(600, 'p')},
-                                {"p1", std::string(600, 'q')}};
-    if (!g_store->PutRole(role).ok()) state.SkipWithError("PutRole failed");
-    if (!g_store
-             ->PutTrustBundle(absl::StrCat("issuer-", i), std::string(800, 'j'))
-             .ok()) {
-      state.SkipWithError("PutTrustBundle failed");
-    }
-  }
+  const absl::Status populated = bench::Populate(*g_store);
+  if (!populated.ok()) state.SkipWithError(populated.ToString().c_str());
 }
 
 void TearDownStore(benchmark::State& state) {
