@@ -19,7 +19,8 @@ TEST(TerminalSafeTest, PrintableAsciiAndOtherUtf8PassUnchanged) {
 }
 
 TEST(TerminalSafeTest, C0ControlsAndDelAreHexEscapes) {
-  EXPECT_EQ(TerminalSafe("a\x1b[2Jb\tc\x7f\r\n"), "a\\x1b[2Jb\\x09c\\x7f\\x0d\\x0a");
+  EXPECT_EQ(TerminalSafe("a\x1b[2Jb\tc\x7f\r\n"),
+            "a\\x1b[2Jb\\x09c\\x7f\\x0d\\x0a");
   EXPECT_EQ(TerminalSafe(std::string("x\0y", 3)), "x\\x00y");
   EXPECT_EQ(TerminalSafe("\x1b]0;pwned\x07"), "\\x1b]0;pwned\\x07");
 }
@@ -35,7 +36,8 @@ TEST(TerminalSafeTest, C1ControlsEncodedAsUtf8AreCodePointEscapes) {
   EXPECT_EQ(TerminalSafe("x\xc2\x9b"
                          "1m"),
             "x\\u{009B}1m");
-  EXPECT_EQ(TerminalSafe("\xc2\x80\xc2\x9f\xc2\xa0"), "\\u{0080}\\u{009F}\xc2\xa0");
+  EXPECT_EQ(TerminalSafe("\xc2\x80\xc2\x9f\xc2\xa0"),
+            "\\u{0080}\\u{009F}\xc2\xa0");
 }
 
 TEST(TerminalSafeTest, BidiAndInvisibleFormatCharactersAreCodePointEscapes) {
@@ -66,10 +68,11 @@ TEST(TerminalSafeTest, InvalidUtf8IsHexEscapedBytePerByte) {
 }
 
 TEST(TerminalSafeTest, EveryUnsafeClassIsRecognised) {
-  for (uint32_t cp : {0x00u, 0x1Fu, 0x7Fu, 0x80u, 0x9Fu, 0xADu, 0x61Cu,
-                      0x180Eu, 0x200Bu, 0x200Eu, 0x200Fu, 0x2028u, 0x2029u,
-                      0x202Au, 0x202Eu, 0x2060u, 0x2066u, 0x2069u, 0x206Fu,
-                      0xFEFFu, 0xFFF9u, 0xE0001u, 0xE0020u, 0xE007Fu}) {
+  for (uint32_t cp :
+       {0x00u,   0x1Fu,   0x7Fu,   0x80u,    0x9Fu,    0xADu,
+        0x61Cu,  0x180Eu, 0x200Bu, 0x200Eu,  0x200Fu,  0x2028u,
+        0x2029u, 0x202Au, 0x202Eu, 0x2060u,  0x2066u,  0x2069u,
+        0x206Fu, 0xFEFFu, 0xFFF9u, 0xE0001u, 0xE0020u, 0xE007Fu}) {
     EXPECT_TRUE(IsUnsafeCodePoint(cp)) << std::hex << cp;
   }
   for (uint32_t cp : {0x20u, 0x7Eu, 0xA0u, 0xE9u, 0x2010u, 0x2030u, 0x2070u,
@@ -116,7 +119,8 @@ TEST(TerminalSafeJsonTest, WhitespaceOutsideStringsIsPlainSpace) {
 TEST(TerminalSafeJsonTest, TheValueStaysTheSame) {
   const std::string line =
       "{\"subject\":\"i-\xe2\x80\xae"
-      "cba\",\"n\":[1,\"\xc2\x9b\"],\"d\":\"\x7f\",\t\"k\":\"\xf3\xa0\x81\x81\"}";
+      "cba\",\"n\":[1,\"\xc2\x9b\"],\"d\":\"\x7f\",\t\"k\":"
+      "\"\xf3\xa0\x81\x81\"}";
   const nlohmann::json before = nlohmann::json::parse(line);
   const std::string safe = TerminalSafeJson(line);
   const nlohmann::json after = nlohmann::json::parse(safe);
