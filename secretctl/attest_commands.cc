@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/terminal_text.h"
 #include "keys/encoding.h"
 #include "keys/jwk.h"
 #include "keys/jws.h"
@@ -227,12 +228,15 @@ int Verify(const Invocation& inv) {
   if (!claims.ok()) {
     std::optional<keys::TokenReason> reason =
         keys::GetTokenReason(claims.status());
-    inv.Refused(claims.status().message());
+    inv.Refused(common::TerminalSafe(claims.status().message()));
     inv.err() << "reason: "
               << (reason ? keys::TokenReasonName(*reason) : "error") << "\n";
     return common::cli::kExitRefused;
   }
-  inv.out() << claims->dump(2) << "\n";
+  // Claims come from the token: escape what could drive a terminal.
+  inv.out() << common::TerminalSafeJson(claims->dump(
+                   2, ' ', false, nlohmann::json::error_handler_t::replace))
+            << "\n";
   inv.err() << "not checked: " << absl::StrJoin(skipped, "; ") << "\n";
   return kExitOk;
 }

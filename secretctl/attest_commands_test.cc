@@ -178,6 +178,37 @@ TEST_F(AttestCommandsTest, TokenFromAnotherKeyIsUnknownKid) {
   EXPECT_THAT(r.err, HasSubstr("reason: unknown_kid"));
 }
 
+// The claims and the errors come from a token: nothing in them may drive
+// the terminal. Claims print as JSON with \uNNNN escapes (same value),
+// errors with visible escapes.
+TEST_F(AttestCommandsTest, TerminalControlsInATokenAreEscaped) {
+  Keygen("EdDSA", "k", "p");
+  ProcessResult r = Secretctl(
+      {"attest", "verify", "--jwks", Path("p.jwks"),
+       Issue("p", {"--claims",
+                   R"({"x":"a\u001b[2J\u007f\u009b31m\u202eb\u2066"})"})});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out,
+              HasSubstr(R"("x": "a\u001b[2J\u007f\u009b31m\u202eb\u2066")"));
+  for (char c : r.out) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    EXPECT_TRUE((u >= 0x20 && u < 0x7f) || u == '\n') << r.out;
+  }
+  EXPECT_EQ(nlohmann::json::parse(r.out)["x"],
+            "a\x1b[2J\x7f\xc2\x9b"
+            "31m\xe2\x80\xae"
+            "b\xe2\x81\xa6");
+
+  Keygen("EdDSA", "k\x1b]0;x\x07\xe2\x80\xae", "b");
+  r = Secretctl({"attest", "verify", "--jwks", Path("p.jwks"), Issue("b")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("is not in the JWKS"));
+  for (char c : r.err) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    EXPECT_TRUE((u >= 0x20 && u < 0x7f) || u == '\n') << r.err;
+  }
+}
+
 TEST_F(AttestCommandsTest, TokenFromStdin) {
   Keygen("ES256", "k", "p");
   ProcessResult r = Secretctl(

@@ -3,8 +3,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <optional>
 #include <set>
@@ -15,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "common/terminal_text.h"
 #include "secretctl/audit/audit_key.h"
 #include "secretctl/audit/query.h"
 #include "secretctl/audit/report.h"
@@ -89,7 +88,7 @@ int CheckDistinctFiles(const Invocation& inv) {
     struct stat st;
     if (stat(path.c_str(), &st) != 0) continue;  // reported when read
     if (!seen.insert({st.st_dev, st.st_ino}).second) {
-      return inv.UsageError(absl::StrCat("\"", path,
+      return inv.UsageError(absl::StrCat("\"", common::TerminalSafe(path),
                                          "\" is named twice (or is a link to "
                                          "another FILE); name each log once"));
     }
@@ -142,7 +141,7 @@ class TerminalProgress {
     const double secs = absl::ToDoubleSeconds(now - start_);
     const double mib = static_cast<double>(bytes) / (1 << 20);
     std::string line = absl::StrFormat(
-        "verifying %s (%d of %d): %.0f of %.0f MiB", SanitizeForTerminal(path),
+        "verifying %s (%d of %d): %.0f of %.0f MiB", common::TerminalSafe(path),
         index + 1, count, mib, static_cast<double>(total_) / (1 << 20));
     if (total_ > 0) {
       absl::StrAppendFormat(
@@ -171,14 +170,17 @@ class TerminalProgress {
   bool shown_ = false;
 };
 
+// Verifies the logs named on the command line. With `keep_open`, the result
+// holds them open, to read the very same files again.
 FilesVerification VerifyWithProgress(const Invocation& inv,
                                      const common::Clock& clock,
-                                     const KeyChoice& key,
-                                     bool require_signed) {
+                                     const KeyChoice& key, bool require_signed,
+                                     bool keep_open) {
   TerminalProgress progress(inv, clock, TotalSize(inv.args()));
   VerifyFilesOptions o;
   o.key = key.key.has_value() ? &*key.key : nullptr;
   o.require_signed = require_signed;
+  o.keep_open = keep_open;
   const size_t count = inv.args().size();
   o.progress = [&](size_t index, const std::string& path, uint64_t bytes) {
     progress.Update(index, count, path, bytes);
@@ -199,10 +201,10 @@ int Verify(const Invocation& inv, const common::Clock& clock) {
   if (int rc = CheckDistinctFiles(inv); rc != kExitOk) return rc;
   KeyChoice key = ChooseKey(inv);
   if (key.exit != kExitOk) return key.exit;
-  FilesVerification v =
-      VerifyWithProgress(inv, clock, key, inv.Has("require-signed"));
+  FilesVerification v = VerifyWithProgress(
+      inv, clock, key, inv.Has("require-signed"), /*keep_open=*/false);
   if (format == "json") {
-    inv.out() << VerificationJson(v).dump(2) << "\n";
+    inv.out() << VerificationJsonText(v) << "\n";
   } else {
     PrintVerificationText(v, inv.out());
   }
@@ -211,7 +213,8 @@ int Verify(const Invocation& inv, const common::Clock& clock) {
 
 // --- query ------------------------------------------------------------------
 
-int Query(const Invocation& inv, const common::Clock& clock) {
+int Query(const Invocation& inv, const common::Clock& clock,
+          const AuditCommandHooks& hooks) {
   QueryOptions q;
   q.files = inv.args();
   QueryFilter& f = q.filter;
@@ -297,27 +300,36 @@ int Query(const Invocation& inv, const common::Clock& clock) {
     absl::StrAppend(&q.denied_hint, " --decision deny");
   }
   if (int rc = CheckDistinctFiles(inv); rc != kExitOk) return rc;
+  std::optional<FilesVerification> verified;
   if (inv.Has("verify")) {
     KeyChoice key = ChooseKey(inv);
     if (key.exit != kExitOk) return key.exit;
-    FilesVerification v = VerifyWithProgress(inv, clock, key, false);
-    if (!v.ok()) {
-      return inv.Refused(absl::StrCat(
-          "the logs failed verification, so nothing was queried: ",
-          v.FirstProblem(), "; run \"secretctl audit verify\" for details"));
+    verified = VerifyWithProgress(inv, clock, key, false, /*keep_open=*/true);
+    if (!verified->ok()) {
+      return inv.Refused(common::TerminalSafe(
+          absl::StrCat("the logs failed verification, so nothing was queried: ",
+                       verified->FirstProblem(),
+                       "; run \"secretctl audit verify\" for details")));
     }
-  } else if (inv.Has("audit-public-key") || inv.Has("skip-signatures")) {
+    if (hooks.after_verify) hooks.after_verify();
+    // Query the very files that were verified.
+    q.verification = &*verified;
+    q.signed_only = inv.Has("signed-only");
+  } else if (inv.Has("audit-public-key") || inv.Has("skip-signatures") ||
+             inv.Has("signed-only")) {
     return inv.UsageError(
-        "--audit-public-key and --skip-signatures only apply with --verify");
+        "--audit-public-key, --skip-signatures and --signed-only only apply "
+        "with --verify");
   }
   absl::Status s = RunQuery(q, inv.out(), inv.err());
-  if (!s.ok()) return inv.Refused(s.message());
+  if (!s.ok()) return inv.Refused(common::TerminalSafe(s.message()));
   return kExitOk;
 }
 
 // --- report -----------------------------------------------------------------
 
-int Report(const Invocation& inv, const common::Clock& clock) {
+int Report(const Invocation& inv, const common::Clock& clock,
+           const AuditCommandHooks& hooks) {
   const std::string out_path = inv.Get("html");
   if (out_path.empty()) return inv.UsageError("--html needs a file name");
   struct stat out_st;
@@ -327,7 +339,7 @@ int Report(const Invocation& inv, const common::Clock& clock) {
       if (stat(in.c_str(), &in_st) == 0 && in_st.st_dev == out_st.st_dev &&
           in_st.st_ino == out_st.st_ino) {
         return inv.UsageError(
-            absl::StrCat("--html \"", out_path,
+            absl::StrCat("--html \"", common::TerminalSafe(out_path),
                          "\" is one of the logs; write the report "
                          "elsewhere"));
       }
@@ -336,43 +348,34 @@ int Report(const Invocation& inv, const common::Clock& clock) {
   if (int rc = CheckDistinctFiles(inv); rc != kExitOk) return rc;
   KeyChoice key = ChooseKey(inv);
   if (key.exit != kExitOk) return key.exit;
-  FilesVerification v = VerifyWithProgress(inv, clock, key, false);
-  // Files that cannot be read are in the verification result; report on the
-  // others.
-  std::vector<std::string> readable;
-  for (const FileResult& f : v.files) {
-    if (f.read_status.ok()) readable.push_back(f.path);
+  FilesVerification v =
+      VerifyWithProgress(inv, clock, key, false, /*keep_open=*/true);
+  if (hooks.after_verify) hooks.after_verify();
+  // Read the very files that were verified (files that cannot be read are
+  // in the verification result; the report covers the others), and refuse
+  // if one changed meanwhile.
+  auto data = BuildReport(v);
+  if (!data.ok()) {
+    return inv.Refused(common::TerminalSafe(data.status().message()));
   }
-  auto data = BuildReport(readable);
-  if (!data.ok()) return inv.Refused(data.status().message());
   ReportMeta meta;
   meta.generated_at = clock.Now();
   if (inv.Has("title")) meta.title = inv.Get("title");
-  const std::string html = RenderReportHtml(*data, v, meta);
-  // Write next to the target and rename, so a reader never sees half a page.
-  const std::string tmp = absl::StrCat(out_path, ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << html;
-    out.close();
-    if (!out) {
-      std::remove(tmp.c_str());
-      return inv.Refused(absl::StrCat("cannot write \"", out_path, "\""));
-    }
+  if (absl::Status s =
+          WriteReportFile(out_path, RenderReportHtml(*data, v, meta));
+      !s.ok()) {
+    return inv.Refused(common::TerminalSafe(s.message()));
   }
-  if (std::rename(tmp.c_str(), out_path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return inv.Refused(absl::StrCat("cannot write \"", out_path, "\""));
-  }
-  inv.out() << "wrote " << out_path << ": " << FormatCount(data->provision)
-            << " provision requests (" << FormatCount(data->denied)
-            << " denied) and " << FormatCount(data->admin)
-            << " admin changes from " << v.files.size()
-            << (v.files.size() == 1 ? " log" : " logs") << "\n";
+  inv.out() << "wrote " << common::TerminalSafe(out_path) << ": "
+            << FormatCount(data->provision) << " provision requests ("
+            << FormatCount(data->denied) << " denied) and "
+            << FormatCount(data->admin) << " admin changes from "
+            << v.files.size() << (v.files.size() == 1 ? " log" : " logs")
+            << "\n";
   if (!v.ok()) {
-    return inv.Refused(absl::StrCat(
+    return inv.Refused(common::TerminalSafe(absl::StrCat(
         "the logs failed verification (the report says so at the top): ",
-        v.FirstProblem()));
+        v.FirstProblem())));
   }
   if (!v.signatures_checked) {
     inv.err() << "note: checkpoint signatures were not checked "
@@ -383,7 +386,8 @@ int Report(const Invocation& inv, const common::Clock& clock) {
 
 }  // namespace
 
-std::vector<Command> AuditCommands(const common::Clock& clock) {
+std::vector<Command> AuditCommands(const common::Clock& clock,
+                                   AuditCommandHooks hooks) {
   std::vector<Command> commands;
 
   Command verify;
@@ -461,13 +465,19 @@ std::vector<Command> AuditCommands(const common::Clock& clock) {
       {"who-received", "NAME", "list the releases of secret NAME"},
       {"received-by", "SUBJECT", "list what instance SUBJECT received"},
       {"format", "table|json", "output format (default table)"},
-      {"verify", "", "verify the logs first; query nothing if they fail"},
+      {"verify", "",
+       "verify the logs first; query nothing if they fail; mark the records "
+       "no checkpoint signs yet"},
+      {"signed-only", "",
+       "with --verify: leave out the records no checkpoint signs yet"},
       kKeyFlag,
       kSkipSignaturesFlag,
   };
   query.min_args = 1;
   query.max_args = -1;
-  query.run = [&clock](const Invocation& inv) { return Query(inv, clock); };
+  query.run = [&clock, hooks](const Invocation& inv) {
+    return Query(inv, clock, hooks);
+  };
   commands.push_back(std::move(query));
 
   Command report;
@@ -492,7 +502,9 @@ std::vector<Command> AuditCommands(const common::Clock& clock) {
       kSkipSignaturesFlag};
   report.min_args = 1;
   report.max_args = -1;
-  report.run = [&clock](const Invocation& inv) { return Report(inv, clock); };
+  report.run = [&clock, hooks](const Invocation& inv) {
+    return Report(inv, clock, hooks);
+  };
   commands.push_back(std::move(report));
   return commands;
 }

@@ -13,6 +13,7 @@
 #ifndef SECRETD_SECRETCTL_AUDIT_COMMANDS_H_
 #define SECRETD_SECRETCTL_AUDIT_COMMANDS_H_
 
+#include <functional>
 #include <vector>
 
 #include "common/cli.h"
@@ -20,9 +21,18 @@
 
 namespace secretctl {
 
+// Seams for tests.
+struct AuditCommandHooks {
+  // Called by `query --verify` and `report` once the logs are verified and
+  // before they are read again for the query or the report (a test changes
+  // a log there).
+  std::function<void()> after_verify;
+};
+
 // The audit command group. Relative times (--since 24h) and the report's
 // date come from `clock`, which must outlive the commands.
-std::vector<common::cli::Command> AuditCommands(const common::Clock& clock);
+std::vector<common::cli::Command> AuditCommands(const common::Clock& clock,
+                                                AuditCommandHooks hooks = {});
 // The same with the system clock (for main.cc).
 std::vector<common::cli::Command> AuditCommands();
 

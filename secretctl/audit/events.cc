@@ -138,8 +138,19 @@ absl::StatusOr<Event> ParseEvent(absl::string_view line) {
   return e;
 }
 
+std::string LogChangedMessage(absl::string_view path) {
+  return absl::StrCat("audit log \"", path,
+                      "\" changed while it was being read; nothing was "
+                      "reported: run the command again (on a copy of the "
+                      "logs, if they keep changing)");
+}
+
 struct EventStream::Source {
   std::unique_ptr<secretd::audit::LogReader> reader;
+  const secretd::audit::FileVerification* verification = nullptr;
+  // For a log that verified intact: proves the lines read are the verified
+  // ones.
+  std::optional<secretd::audit::RereadCheck> check;
   Event pending;
 };
 
@@ -168,10 +179,27 @@ absl::StatusOr<std::unique_ptr<EventStream>> EventStream::Open(
   return stream;
 }
 
+std::unique_ptr<EventStream> EventStream::Read(
+    const std::vector<LogSource>& sources, HeadFilter filter) {
+  std::unique_ptr<EventStream> stream(new EventStream());
+  stream->filter_ = std::move(filter);
+  for (const LogSource& log : sources) {
+    auto source = std::make_unique<Source>();
+    source->reader = secretd::audit::LogReader::Read(*log.file, log.limit);
+    source->verification = log.verification;
+    if (log.verification != nullptr && !log.verification->failure) {
+      source->check.emplace(*log.verification);
+    }
+    stream->sources_.push_back(std::move(source));
+  }
+  return stream;
+}
+
 bool EventStream::Advance(Source& s) {
   absl::string_view line;
   while (s.reader->Next(&line)) {
     const uint64_t n = s.reader->line_number();
+    if (s.check) s.check->Add(line);
     auto head = ParseEventHead(line);
     if (head.ok() && filter_ && !filter_(*head)) continue;
     absl::StatusOr<Event> e =
@@ -186,7 +214,20 @@ bool EventStream::Advance(Source& s) {
     s.pending.file = s.reader->path();
     s.pending.line = n;
     s.pending.raw = std::string(line);
+    if (s.verification != nullptr) {
+      s.pending.is_signed = n <= s.verification->last_checkpoint_line;
+    }
     return true;
+  }
+  // A log that verified intact must read back the same, to the byte (an
+  // overlong line or a torn tail are changes too).
+  const absl::Status& read = s.reader->status();
+  if (s.check && (read.ok() || read.code() == absl::StatusCode::kDataLoss) &&
+      (!read.ok() || !s.check->Same() || !s.reader->torn_tail().empty())) {
+    if (status_.ok()) {
+      status_ = absl::AbortedError(LogChangedMessage(s.reader->path()));
+    }
+    return false;
   }
   if (!s.reader->status().ok()) {
     if (s.reader->status().code() == absl::StatusCode::kDataLoss) {
@@ -208,6 +249,7 @@ bool EventStream::Next(Event* event) {
   auto later = [](const Source* a, const Source* b) {
     return Later(a->pending, b->pending);
   };
+  if (!status_.ok()) return false;
   if (!primed_) {
     // First call: read every source's first event.
     primed_ = true;

@@ -10,7 +10,11 @@
 // there. It never verifies hashes; see `secretctl audit verify`.
 //
 // EventStream reads several logs at once, merged by time (then replica, then
-// seq), in constant memory: one pending event per file.
+// seq), in constant memory: one pending event per file. It opens the logs
+// by path, or reads logs that are already open (LogSource): after
+// verification, `query --verify` and `report` read the very files they
+// verified, up to the bytes verified, and each event says whether a
+// checkpoint signs it.
 #ifndef SECRETD_SECRETCTL_AUDIT_EVENTS_H_
 #define SECRETD_SECRETCTL_AUDIT_EVENTS_H_
 
@@ -24,6 +28,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "secretd/audit/log_reader.h"
+#include "secretd/audit/verifier.h"
 
 namespace secretctl {
 
@@ -63,6 +69,10 @@ struct Event {
   std::string file;
   uint64_t line = 0;
   std::string raw;  // the line exactly as in the file (without "\n")
+  // For a verified log: whether a checkpoint after the record signs it
+  // (false for the records after the log's last checkpoint). nullopt when
+  // the log was not verified.
+  std::optional<bool> is_signed;
 
   EventKind kind() const;
 };
@@ -86,6 +96,22 @@ struct Unreadable {
   std::string why;
 };
 
+// A log that is already open, to read events from.
+struct LogSource {
+  const secretd::audit::LogFile* file = nullptr;  // not owned
+  // Read at most this many bytes from the start (the verified bytes).
+  uint64_t limit = secretd::audit::kNoLimit;
+  // Set if the log was verified (not owned). Events then carry is_signed;
+  // and if it verified intact, the stream checks with a RereadCheck
+  // (secretd/audit/verifier.h) that it reads exactly the verified lines, and
+  // ends with kAborted if not.
+  const secretd::audit::FileVerification* verification = nullptr;
+};
+
+// The message of the kAborted status for a log that changed between
+// verification and reading.
+std::string LogChangedMessage(absl::string_view path);
+
 class EventStream {
  public:
   // Decides from the envelope whether a line is parsed at all (e.g. a time
@@ -96,13 +122,18 @@ class EventStream {
   // be opened.
   static absl::StatusOr<std::unique_ptr<EventStream>> Open(
       const std::vector<std::string>& paths, HeadFilter filter);
+  // Reads logs that are open already (each must outlive the stream).
+  static std::unique_ptr<EventStream> Read(
+      const std::vector<LogSource>& sources, HeadFilter filter);
   ~EventStream();
 
   // The next event in time order across the files; false at the end of all
   // of them. Lines that cannot be read go to `unreadable` (if set) and are
   // skipped; so does a last line without "\n".
   bool Next(Event* event);
-  // The first read error (kUnavailable), if any: the stream ends early.
+  // The first read error (kUnavailable), or kAborted (LogChangedMessage)
+  // if a verified log turned out different when read again: the stream
+  // ends early. Check it before using what was read.
   const absl::Status& status() const { return status_; }
 
   std::function<void(const Unreadable&)> unreadable;

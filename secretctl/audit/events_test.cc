@@ -1,6 +1,8 @@
 #include "secretctl/audit/events.h"
 
+#include <cstdio>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,8 +11,11 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "secretctl/audit/testing/known_logs.h"
+#include "secretd/audit/log_reader.h"
 #include "secretd/audit/record.h"
 #include "secretd/audit/testing/log_generator.h"
+#include "secretd/audit/verifier.h"
 
 namespace secretctl {
 namespace {
@@ -79,11 +84,12 @@ TEST(EventsTest, AdminRecordReadsItsObject) {
   EXPECT_EQ(e.status, "OK");
 }
 
-TEST(EventsTest, EscapedRequestIdIsUnescaped) {
+TEST(EventsTest, RequestIdWithAnEscapeIsNotARecord) {
   ProvisionSpec p = Spec();
   p.request_id = "a\"b";
-  ASSERT_OK_AND_ASSIGN(Event e, ParseEvent(Line(MakeProvisionRecord(p))));
-  EXPECT_EQ(e.request_id, "a\"b");
+  EXPECT_THAT(ParseEvent(Line(MakeProvisionRecord(p))),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("no valid \"request_id\"")));
 }
 
 TEST(EventsTest, DuplicateMemberIsRejected) {
@@ -179,6 +185,89 @@ TEST_F(EventStreamTest, UnreadableLinesAndATornTailAreReportedAndSkipped) {
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_THAT(seen[0], HasSubstr("2: record does not start"));
   EXPECT_THAT(seen[1], HasSubstr("4: the last line has no end"));
+}
+
+// Reading logs that are open and verified already (query --verify, report).
+class VerifiedStreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(logs_, testing::WriteKnownLogsForTest(signer_));
+  }
+  // Opens and verifies host-a (signatures unchecked: form and chain only).
+  void OpenAndVerify() {
+    ASSERT_OK_AND_ASSIGN(file_, secretd::audit::LogFile::Open(logs_.host_a));
+    ASSERT_OK_AND_ASSIGN(v_, secretd::audit::VerifyLog(*file_, {}));
+    ASSERT_FALSE(v_.failure.has_value());
+  }
+  // request_id (or the type) and is_signed of every event read.
+  std::vector<std::string> ReadAll(EventStream& stream) {
+    std::vector<std::string> out;
+    Event e;
+    while (stream.Next(&e)) {
+      out.push_back(absl::StrCat(
+          e.request_id.empty() ? e.type : e.request_id, " ",
+          e.is_signed.has_value() ? (*e.is_signed ? "signed" : "unsigned")
+                                  : "?"));
+    }
+    return out;
+  }
+
+  secretd::audit::testing::TestSigner signer_;
+  testing::KnownLogs logs_;
+  std::unique_ptr<secretd::audit::LogFile> file_;
+  secretd::audit::FileVerification v_;
+};
+
+TEST_F(VerifiedStreamTest, EventsSayWhetherACheckpointSignsThem) {
+  std::vector<std::string> a = testing::ReadLines(logs_.host_a);
+  a.pop_back();  // the shutdown checkpoint: req-3 and req-4 are unsigned
+  testing::WriteLines(logs_.host_a, a);
+  OpenAndVerify();
+  auto stream = EventStream::Read({{file_.get(), v_.bytes, &v_}}, nullptr);
+  EXPECT_THAT(
+      ReadAll(*stream),
+      ElementsAre("req-1 signed", "req-2 signed", "adm-1 signed",
+                  "checkpoint signed", "req-3 unsigned", "req-4 unsigned"));
+  EXPECT_OK(stream->status());
+  // Without a verification, nothing is known.
+  auto plain = EventStream::Read({{file_.get()}}, nullptr);
+  EXPECT_EQ(ReadAll(*plain).front(), "req-1 ?");
+}
+
+TEST_F(VerifiedStreamTest, ReadingStopsAtTheVerifiedBytes) {
+  OpenAndVerify();
+  const std::vector<std::string> a = testing::ReadLines(logs_.host_a);
+  std::ofstream(logs_.host_a, std::ios::app) << a[0] << "\n";
+  auto stream = EventStream::Read({{file_.get(), v_.bytes, &v_}}, nullptr);
+  EXPECT_EQ(ReadAll(*stream).size(), 7u);
+  EXPECT_OK(stream->status());
+}
+
+TEST_F(VerifiedStreamTest, ALogThatReadsBackDifferentlyEndsTheStream) {
+  OpenAndVerify();
+  std::vector<std::string> a = testing::ReadLines(logs_.host_a);
+  // An edit a forger would make: same length, rehashed.
+  a[4] = testing::Rehash(absl::StrReplaceAll(a[4], {{"i-bbb", "i-eve"}}));
+  testing::WriteLines(logs_.host_a, a);
+  auto stream = EventStream::Read({{file_.get(), v_.bytes, &v_}}, nullptr);
+  ReadAll(*stream);
+  EXPECT_THAT(stream->status(),
+              StatusIs(absl::StatusCode::kAborted,
+                       absl::StrCat("audit log \"", logs_.host_a,
+                                    "\" changed while it was being read; "
+                                    "nothing was reported: run the command "
+                                    "again (on a copy of the logs, if they "
+                                    "keep changing)")));
+}
+
+TEST_F(VerifiedStreamTest, AnOpenLogIsReadEvenAfterAnotherIsRenamedIntoPlace) {
+  OpenAndVerify();
+  const std::string forged = logs_.dir + "/forged.jsonl";
+  testing::WriteLines(forged, testing::ReadLines(logs_.host_b));
+  ASSERT_EQ(std::rename(forged.c_str(), logs_.host_a.c_str()), 0);
+  auto stream = EventStream::Read({{file_.get(), v_.bytes, &v_}}, nullptr);
+  EXPECT_EQ(ReadAll(*stream).front(), "req-1 signed");
+  EXPECT_OK(stream->status());
 }
 
 TEST_F(EventStreamTest, MissingFileIsNotFound) {

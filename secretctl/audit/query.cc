@@ -1,12 +1,21 @@
 #include "secretctl/audit/query.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <map>
+#include <memory>
 #include <ostream>
 #include <set>
+#include <streambuf>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/terminal_text.h"
 #include "nlohmann/json.hpp"
 #include "secretctl/audit/table.h"
 
@@ -123,7 +132,7 @@ class ReleaseSummary {
         parts.push_back(absl::StrCat(v < 0 ? "?" : absl::StrCat(v), " (", n,
                                      n == 1 ? " release)" : " releases)"));
       }
-      out << "  " << SanitizeForTerminal(name) << ": version"
+      out << "  " << common::TerminalSafe(name) << ": version"
           << (versions.size() == 1 ? " " : "s ") << absl::StrJoin(parts, ", ")
           << "\n";
     }
@@ -132,7 +141,7 @@ class ReleaseSummary {
           << " denied";
       if (!hint.empty()) {
         out << "; list " << (denied_ == 1 ? "it" : "them")
-            << " with: " << SanitizeForTerminal(hint);
+            << " with: " << common::TerminalSafe(hint);
       }
       out << "\n";
     }
@@ -202,18 +211,111 @@ bool QueryFilter::Matches(const Event& e) const {
   return true;
 }
 
-absl::Status RunQuery(const QueryOptions& options, std::ostream& out,
-                      std::ostream& err) {
+namespace {
+
+// Output held back until the logs it comes from are proven unchanged:
+// spooled to an unnamed temporary file (so a large result takes no memory)
+// and copied out by Release.
+class HeldOutput final : private std::streambuf {
+ public:
+  HeldOutput() : stream_(this) {}
+  ~HeldOutput() override {
+    if (fd_ >= 0) close(fd_);
+  }
+  HeldOutput(const HeldOutput&) = delete;
+  HeldOutput& operator=(const HeldOutput&) = delete;
+
+  // Creates the spool file (mode 0600, never linked) in $TMPDIR or /tmp.
+  absl::Status Open() {
+    const char* env = getenv("TMPDIR");
+    const std::string dir = env != nullptr && *env != '\0' ? env : "/tmp";
+    fd_ = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+      std::string name = dir + "/secretctl-query-XXXXXX";
+      fd_ = mkostemp(name.data(), O_CLOEXEC);
+      if (fd_ >= 0) unlink(name.c_str());
+    }
+    if (fd_ < 0) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot create a temporary file in ", dir,
+          " to hold the output until the logs are checked: ", strerror(errno),
+          "; set TMPDIR to a writable directory"));
+    }
+    setp(buf_, buf_ + sizeof(buf_));
+    return absl::OkStatus();
+  }
+  std::ostream& stream() { return stream_; }
+
+  // Copies everything written to `out`.
+  absl::Status Release(std::ostream& out) {
+    if (sync() != 0 || !status_.ok()) return status_;
+    char chunk[1 << 16];
+    for (off_t at = 0;;) {
+      const ssize_t got = pread(fd_, chunk, sizeof(chunk), at);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) return Failed("read");
+      if (got == 0) break;
+      out.write(chunk, got);
+      at += got;
+    }
+    out.flush();
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status Failed(absl::string_view what) {
+    if (status_.ok()) {
+      status_ = absl::UnavailableError(absl::StrCat(
+          "cannot ", what,
+          " the temporary file holding the output: ", strerror(errno)));
+    }
+    return status_;
+  }
+  int sync() override {
+    const char* p = pbase();
+    while (p < pptr()) {
+      const ssize_t n = write(fd_, p, static_cast<size_t>(pptr() - p));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        (void)Failed("write");
+        return -1;
+      }
+      p += n;
+    }
+    setp(buf_, buf_ + sizeof(buf_));
+    return 0;
+  }
+  int_type overflow(int_type c) override {
+    if (sync() != 0) return traits_type::eof();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+
+  int fd_ = -1;
+  char buf_[1 << 16];
+  absl::Status status_;
+  std::ostream stream_;
+};
+
+std::string SignedCell(const Event& e) {
+  return e.is_signed.value_or(false) ? "yes" : "no";
+}
+
+// The query proper, over `stream`. Counts the rows of unsigned records (or
+// releases) it wrote.
+absl::Status Emit(EventStream& stream, const QueryOptions& options,
+                  std::ostream& out, std::ostream& err,
+                  uint64_t* unsigned_rows) {
   const QueryFilter& filter = options.filter;
-  auto stream = EventStream::Open(options.files, [&filter](const EventHead& h) {
-    return filter.MatchesHead(h);
-  });
-  if (!stream.ok()) return stream.status();
+  const bool verified = options.verification != nullptr;
   uint64_t unreadable = 0;
-  (*stream)->unreadable = [&](const Unreadable& u) {
+  stream.unreadable = [&](const Unreadable& u) {
     if (++unreadable <= kMaxWarnings) {
-      err << u.file << ":" << u.line
-          << ": skipped, not a readable record: " << SanitizeForTerminal(u.why)
+      err << common::TerminalSafe(u.file) << ":" << u.line
+          << ": skipped, not a readable record: " << common::TerminalSafe(u.why)
           << "\n";
     }
   };
@@ -222,26 +324,36 @@ absl::Status RunQuery(const QueryOptions& options, std::ostream& out,
   const QueryFilter base = WithoutDecisionAndSecret(filter);
   std::optional<Table> table;
   if (!options.json) {
-    table.emplace(
-        out,
+    std::vector<std::string> headers =
         releases
-            ? std::vector<std::string>{"TIME", "SECRET", "VERSION", "SUBJECT",
+            ? std::vector<std::string>{"TIME", "SECRET",  "VERSION", "SUBJECT",
                                        "ROLE", "REPLICA", "REQUEST"}
-            : std::vector<std::string>{"TIME", "REPLICA", "EVENT", "SUBJECT",
-                                       "ROLE", "REASON", "REQUEST", "DETAILS"},
-        options.color);
+            : std::vector<std::string>{"TIME", "REPLICA", "EVENT",  "SUBJECT",
+                                       "ROLE", "REASON",  "REQUEST"};
+    if (verified) headers.push_back("SIGNED");
+    if (!releases) headers.push_back("DETAILS");
+    table.emplace(out, std::move(headers), options.color);
   }
   ReleaseSummary summary;
   uint64_t matched = 0;
   Event e;
-  while ((*stream)->Next(&e)) {
+  while (stream.Next(&e)) {
+    if (options.signed_only && !e.is_signed.value_or(false)) continue;
+    const bool is_unsigned = verified && !e.is_signed.value_or(false);
     if (!releases) {
       if (!filter.Matches(e)) continue;
       ++matched;
+      if (is_unsigned) ++*unsigned_rows;
       if (options.json) {
-        out << e.raw << "\n";
+        out << common::TerminalSafeJson(e.raw) << "\n";
       } else {
-        table->Add(RecordRow(e));
+        std::vector<Cell> row = RecordRow(e);
+        if (verified) {
+          row.insert(
+              row.end() - 1,
+              Cell(SignedCell(e), is_unsigned ? Color::kYellow : Color::kNone));
+        }
+        table->Add(std::move(row));
       }
       continue;
     }
@@ -257,6 +369,7 @@ absl::Status RunQuery(const QueryOptions& options, std::ostream& out,
     for (const SecretRef& r : e.released) {
       if (filter.secret && !GlobMatch(*filter.secret, r.name)) continue;
       ++matched;
+      if (is_unsigned) ++*unsigned_rows;
       if (options.json) {
         nlohmann::ordered_json j = nlohmann::ordered_json::object();
         j["time"] = e.time_text;
@@ -274,20 +387,34 @@ absl::Status RunQuery(const QueryOptions& options, std::ostream& out,
         j["request_id"] = e.request_id;
         j["file"] = e.file;
         j["line"] = e.line;
-        out << j.dump(-1, ' ', false,
-                      nlohmann::ordered_json::error_handler_t::replace)
+        if (e.is_signed.has_value()) {
+          j["signed"] = *e.is_signed;
+        } else {
+          j["signed"] = nullptr;
+        }
+        out << common::TerminalSafeJson(
+                   j.dump(-1, ' ', false,
+                          nlohmann::ordered_json::error_handler_t::replace))
             << "\n";
       } else {
         summary.AddRelease(e, r);
-        table->Add(
-            {Cell(e.time_text), Cell(r.name),
-             Cell(r.version.has_value() ? absl::StrCat(*r.version) : "?"),
-             Cell(e.subject), Cell(e.role), Cell(e.replica),
-             Cell(e.request_id)});
+        std::vector<Cell> row = {
+            Cell(e.time_text),
+            Cell(r.name),
+            Cell(r.version.has_value() ? absl::StrCat(*r.version) : "?"),
+            Cell(e.subject),
+            Cell(e.role),
+            Cell(e.replica),
+            Cell(e.request_id)};
+        if (verified) {
+          row.emplace_back(SignedCell(e),
+                           is_unsigned ? Color::kYellow : Color::kNone);
+        }
+        table->Add(std::move(row));
       }
     }
   }
-  if (!(*stream)->status().ok()) return (*stream)->status();
+  if (!stream.status().ok()) return stream.status();
   if (table.has_value()) {
     if (matched == 0 && !releases) {
       out << "no records match\n";
@@ -295,6 +422,12 @@ absl::Status RunQuery(const QueryOptions& options, std::ostream& out,
       table->Finish();
     }
     if (releases) summary.Print(out, options.denied_hint);
+    if (*unsigned_rows > 0) {
+      out << "\n"
+          << UnsignedNote(*unsigned_rows, releases ? "release" : "record",
+                          releases ? "releases" : "records", "SIGNED no")
+          << "\n";
+    }
   }
   if (unreadable > 0) {
     err << unreadable
@@ -302,6 +435,56 @@ absl::Status RunQuery(const QueryOptions& options, std::ostream& out,
                 ? " line was skipped because it is not a readable record"
                 : " lines were skipped because they are not readable records")
         << "; run \"secretctl audit verify\" on the logs\n";
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string UnsignedNote(uint64_t n, absl::string_view one,
+                         absl::string_view many, absl::string_view mark) {
+  return absl::StrCat(n, " ", n == 1 ? one : many,
+                      mark.empty() ? "" : absl::StrCat(" (", mark, ")"),
+                      n == 1 ? " is after its log's" : " are after their log's",
+                      " last checkpoint and not signed yet: a running broker, "
+                      "a crash, or lines added by someone who can write the "
+                      "logs");
+}
+
+absl::Status RunQuery(const QueryOptions& options, std::ostream& out,
+                      std::ostream& err) {
+  const QueryFilter& filter = options.filter;
+  EventStream::HeadFilter head = [&filter](const EventHead& h) {
+    return filter.MatchesHead(h);
+  };
+  uint64_t unsigned_rows = 0;
+  if (options.verification == nullptr) {
+    auto stream = EventStream::Open(options.files, head);
+    if (!stream.ok()) return stream.status();
+    return Emit(**stream, options, out, err, &unsigned_rows);
+  }
+  // Verified logs: read the files that were verified, and print nothing
+  // until they are proven unchanged.
+  HeldOutput held;
+  if (absl::Status s = held.Open(); !s.ok()) return s;
+  std::unique_ptr<EventStream> stream =
+      EventStream::Read(options.verification->Sources(), head);
+  if (absl::Status s =
+          Emit(*stream, options, held.stream(), err, &unsigned_rows);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = options.verification->CheckUnchanged(); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = held.Release(out); !s.ok()) return s;
+  if (options.json && unsigned_rows > 0) {
+    const bool releases = options.view == QueryView::kReleases;
+    err << "note: "
+        << UnsignedNote(unsigned_rows, releases ? "release" : "record",
+                        releases ? "releases" : "records",
+                        releases ? "\"signed\": false" : "")
+        << "; --signed-only leaves them out\n";
   }
   return absl::OkStatus();
 }

@@ -20,6 +20,13 @@
 // Events from several files come out merged by time, in constant memory
 // (except the table's first 1000 rows, buffered to size its columns, and the
 // release summary's sets of distinct instances and versions).
+//
+// On verified logs (QueryOptions::verification), the query reads the very
+// files that were verified (FilesVerification::Sources), marks the records
+// after a log's last checkpoint as not signed (a SIGNED column in tables,
+// "signed" in release objects, a note for the record view's JSON), and
+// prints nothing until the logs are proven unchanged: the output is spooled
+// to an unnamed temporary file meanwhile.
 #ifndef SECRETD_SECRETCTL_AUDIT_QUERY_H_
 #define SECRETD_SECRETCTL_AUDIT_QUERY_H_
 
@@ -32,6 +39,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "secretctl/audit/events.h"
+#include "secretctl/audit/verify_files.h"
 
 namespace secretctl {
 
@@ -62,6 +70,12 @@ enum class QueryView { kRecords, kReleases };
 
 struct QueryOptions {
   std::vector<std::string> files;
+  // Set: query these verified logs (opened with keep_open) instead of
+  // `files`; kAborted (nothing printed) if one changed since it was
+  // verified.
+  const FilesVerification* verification = nullptr;
+  // With `verification`: leave out the records that no checkpoint signs.
+  bool signed_only = false;
   QueryFilter filter;
   QueryView view = QueryView::kRecords;
   bool json = false;
@@ -71,8 +85,16 @@ struct QueryOptions {
   std::string denied_hint;
 };
 
+// "2 records (MARK) are after their log's last checkpoint and not signed
+// yet: ..." (`one`/`many`: "record"/"records"; no parentheses for an empty
+// `mark`).
+std::string UnsignedNote(uint64_t n, absl::string_view one,
+                         absl::string_view many, absl::string_view mark);
+
 // Runs the query, writing rows to `out` and warnings about unreadable lines
-// to `err`. kNotFound / kUnavailable if a file cannot be opened or read.
+// (and, for JSON records of verified logs, the count of unsigned ones) to
+// `err`. kNotFound / kUnavailable if a file cannot be opened or read;
+// kAborted if a verified log changed (then nothing is written to `out`).
 absl::Status RunQuery(const QueryOptions& options, std::ostream& out,
                       std::ostream& err);
 

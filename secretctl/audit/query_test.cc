@@ -12,6 +12,8 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "secretctl/audit/testing/known_logs.h"
+#include "secretd/audit/record.h"
+#include "secretd/audit/testing/log_generator.h"
 
 namespace secretctl {
 namespace {
@@ -227,7 +229,7 @@ TEST_F(QueryTest, ReleasesAsJsonAreOneObjectPerRelease) {
                          "\"i-bbb\",\"issuer\":\"https://attest.example\","
                          "\"role\":\"web\",\"replica\":\"host-a\",\"seq\":5,"
                          "\"request_id\":\"req-3\",\"file\":\"",
-                         logs_.host_a, "\",\"line\":5}"));
+                         logs_.host_a, "\",\"line\":5,\"signed\":null}"));
   EXPECT_EQ(nlohmann::json::parse(lines[1])["request_id"], "req-6");
 }
 
@@ -244,6 +246,67 @@ TEST_F(QueryTest, UnreadableLinesAreSkippedWithAWarning) {
                                "1 line was skipped because it is not a "
                                "readable record; run \"secretctl audit "
                                "verify\" on the logs\n"));
+}
+
+// True if `text` holds no byte a terminal could act on besides "\n": no
+// control, no DEL and no non-ASCII byte (every non-ASCII character of the
+// log below is a control or a bidi control).
+bool PlainAscii(absl::string_view text) {
+  for (char c : text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && u != '\n') || u >= 0x7f) return false;
+  }
+  return true;
+}
+
+TEST_F(QueryTest, TerminalControlsFromTheLogAreEscapedInEveryFormat) {
+  secretd::audit::testing::ProvisionSpec p;
+  p.request_id = "req-x";
+  p.subject =
+      "i-\xe2\x80\xae"
+      "cba";  // RLO: shows as "i-abc"
+  p.role =
+      "w\xc2\x9b"
+      "31m";            // C1 CSI, as UTF-8
+  p.message = "a\x7f";  // DEL
+  p.released = {
+      {"app/\xe2\x81\xa6"
+       "x",
+       1}};  // LRI
+  const std::string path = logs_.dir + "/audit-evil.jsonl";
+  std::string line = secretd::audit::SerializeLine(
+      secretd::audit::testing::MakeProvisionRecord(p), 1, kStart, "evil",
+      secretd::audit::GenesisPrev());
+  line.pop_back();
+  testing::WriteLines(path, {line});
+
+  QueryOptions q;
+  q.files = {path};
+  std::ostringstream table, err;
+  ASSERT_OK(RunQuery(q, table, err));
+  EXPECT_TRUE(PlainAscii(table.str())) << table.str();
+  EXPECT_THAT(table.str(), HasSubstr("i-\\u{202E}cba"));
+  EXPECT_THAT(table.str(), HasSubstr("w\\u{009B}31m"));
+  EXPECT_THAT(table.str(), HasSubstr("app/\\u{2066}x@1"));
+
+  q.json = true;
+  std::ostringstream records;
+  ASSERT_OK(RunQuery(q, records, err));
+  EXPECT_TRUE(PlainAscii(records.str())) << records.str();
+  EXPECT_THAT(records.str(), HasSubstr("\"subject\":\"i-\\u202ecba\""));
+  EXPECT_THAT(records.str(), HasSubstr("\"role\":\"w\\u009b31m\""));
+  EXPECT_THAT(records.str(), HasSubstr("\"message\":\"a\\u007f\""));
+  // The same JSON value as the line in the log.
+  EXPECT_EQ(nlohmann::json::parse(records.str()), nlohmann::json::parse(line));
+
+  q.view = QueryView::kReleases;
+  std::ostringstream releases;
+  ASSERT_OK(RunQuery(q, releases, err));
+  EXPECT_TRUE(PlainAscii(releases.str())) << releases.str();
+  EXPECT_THAT(releases.str(),
+              HasSubstr("\"secret\":\"app/\\u2066x\",\"version\":1,"
+                        "\"subject\":\"i-\\u202ecba\""));
+  EXPECT_EQ(err.str(), "");
 }
 
 TEST_F(QueryTest, MissingFileIsNotFound) {

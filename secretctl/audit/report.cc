@@ -1,14 +1,25 @@
 #include "secretctl/audit/report.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "common/terminal_text.h"
 #include "secretd/audit/envelope.h"
+#include "secretd/audit/record.h"
 #include "secretd/audit/verifier.h"
 
 namespace secretctl {
@@ -224,9 +235,12 @@ std::string RankedBars(const std::string& id, std::vector<Ranked> items,
                     HtmlEscape(r.label), "\">", HtmlEscape(r.label),
                     "</span><span class=\"value\">", FormatCount(r.value),
                     unit.empty() ? "" : " ", unit,
-                    "</span></div><div class=\"track\"><div class=\"fill\" "
-                    "style=\"width:",
-                    std::max(0.5, std::round(w * 10) / 10), "%\"></div></div>",
+                    // An SVG bar: its width is an attribute, not an inline
+                    // style, which the page's CSP does not allow.
+                    "</span></div><svg class=\"track\" aria-hidden=\"true\">"
+                    "<rect class=\"fill\" width=\"",
+                    std::max(0.5, std::round(w * 10) / 10),
+                    "%\" height=\"100%\" rx=\"4\"/></svg>",
                     r.note.empty() ? ""
                                    : absl::StrCat("<div class=\"note\">",
                                                   HtmlEscape(r.note), "</div>"),
@@ -288,12 +302,19 @@ std::string Banner(const FilesVerification& v) {
         HtmlEscape(v.key_id), "</code>.</p>");
   }
   if (v.ok() && unsigned_records > 0) {
+    absl::StrAppend(&head, " <span class=\"pill warn\" id=\"unsigned-count\">",
+                    FormatCount(unsigned_records), " unsigned</span>");
     absl::StrAppend(
-        &body, "<p class=\"sub\">",
+        &body, "<p class=\"sub\" id=\"unsigned\" data-unsigned=\"",
+        unsigned_records, "\">",
         Plural(unsigned_records, "record comes", "records come"),
-        " after the last checkpoint of its log and ",
-        unsigned_records == 1 ? "is" : "are",
-        " not signed yet (a running broker, a crash, or a cut tail).</p>");
+        unsigned_records == 1 ? " after its log's" : " after their log's",
+        " last checkpoint and ", unsigned_records == 1 ? "is" : "are",
+        " not signed yet: a running broker, a crash, or records added by "
+        "someone who can write the logs. ",
+        unsigned_records == 1 ? "It is" : "They are",
+        " counted below and marked <span class=\"pill warn\">unsigned</span> "
+        "in the tables.</p>");
   }
   return absl::StrCat(
       "<section id=\"verification\" class=\"banner ", cls, "\" data-ok=\"",
@@ -314,6 +335,17 @@ std::string Dash(const std::string& s) {
   return s.empty() ? "&ndash;" : HtmlEscape(s);
 }
 
+// The time cell of a row, with a badge if no checkpoint signs the record.
+std::string TimeCell(const Event& e) {
+  std::string cell = TimeTag(e.time_text, e.time);
+  if (e.is_signed.has_value() && !*e.is_signed) {
+    absl::StrAppend(&cell,
+                    " <span class=\"pill warn unsigned\" title=\"after its "
+                    "log's last checkpoint: not signed yet\">unsigned</span>");
+  }
+  return cell;
+}
+
 std::string DenialsTable(const ReportData& d) {
   if (d.recent_denials.empty()) {
     return "<p class=\"empty\">No denied requests.</p>";
@@ -325,8 +357,8 @@ std::string DenialsTable(const ReportData& d) {
   for (auto it = d.recent_denials.rbegin(); it != d.recent_denials.rend();
        ++it) {
     const Event& e = *it;
-    absl::StrAppend(&out, "<tr><td>", TimeTag(e.time_text, e.time), "</td><td>",
-                    Dash(e.subject), "</td><td>", Dash(e.role),
+    absl::StrAppend(&out, "<tr><td>", TimeCell(e), "</td><td>", Dash(e.subject),
+                    "</td><td>", Dash(e.role),
                     "</td><td><span class=\"pill deny\">", Dash(e.reason),
                     "</span></td><td class=\"msg\">", Dash(e.message),
                     "</td><td><code>", Dash(e.request_id), "</code></td></tr>");
@@ -355,7 +387,7 @@ std::string AdminTable(const ReportData& d) {
       object = absl::StrCat("issuer ", e.issuer);
     }
     absl::StrAppend(
-        &out, "<tr><td>", TimeTag(e.time_text, e.time), "</td><td>",
+        &out, "<tr><td>", TimeCell(e), "</td><td>",
         HtmlEscape(e.type.substr(6)), "</td><td>", Dash(object),
         "</td><td><span class=\"pill ", e.status == "OK" ? "ok" : "deny", "\">",
         Dash(e.status), "</span></td><td>",
@@ -465,9 +497,9 @@ font-size:13px;padding:6px 9px;border-radius:6px;display:none;z-index:5;white-sp
 font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
 .ranked .note{color:var(--muted);font-size:12px;margin-top:2px}
 .ranked .value{margin-left:auto;font-variant-numeric:tabular-nums;white-space:nowrap;color:var(--muted)}
-.ranked .track{height:8px;background:var(--line);border-radius:4px;margin-top:3px;overflow:hidden}
-.ranked .fill{height:100%;border-radius:4px;background:var(--accent)}
-.ranked.deny .fill{background:var(--deny)}.ranked.allow .fill{background:var(--allow)}
+.ranked .track{display:block;width:100%;height:8px;background:var(--line);border-radius:4px;margin-top:3px}
+.ranked .fill{fill:var(--accent)}
+.ranked.deny .fill{fill:var(--deny)}.ranked.allow .fill{fill:var(--allow)}
 .more,.empty{color:var(--muted);font-size:14px;margin:6px 0 0}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:14px}
@@ -530,18 +562,86 @@ constexpr absl::string_view kScript = R"js(
       });
     });
   });
+  // The stylesheet applied (its CSP hash matched): the page has its colours.
+  if(getComputedStyle(document.body).backgroundColor!=="rgba(0, 0, 0, 0)")
+    document.body.setAttribute("data-styled","1");
   document.body.setAttribute("data-ready","1");
 })();
 )js";
 
+// 'sha256-<base64>' of an inline <style> or <script> body, for the CSP.
+std::string CspHash(absl::string_view body) {
+  const secretd::audit::Sha256 digest = secretd::audit::ComputeSha256(body);
+  return absl::StrCat(
+      "'sha256-",
+      absl::Base64Escape(absl::string_view(
+          reinterpret_cast<const char*>(digest.data()), digest.size())),
+      "'");
+}
+
 }  // namespace
 
+std::string ContentSecurityPolicy() {
+  return absl::StrCat("default-src 'none'; style-src ", CspHash(kStyle),
+                      "; script-src ", CspHash(kScript),
+                      "; img-src data:; base-uri 'none'; form-action 'none'");
+}
+
+absl::Status WriteReportFile(const std::string& path, absl::string_view html) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (base.size() > 200) base.resize(200);  // room for ".XXXXXX" in NAME_MAX
+  std::string tmp = absl::StrCat(dir, "/.", base, ".XXXXXX");
+  auto failed = [&](absl::string_view what, int err) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot write \"", path, "\": ", what, ": ", strerror(err)));
+  };
+  const int fd = mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) return failed("cannot create a temporary file beside it", errno);
+  auto abandon = [&](absl::string_view what) {
+    const int err = errno;
+    close(fd);
+    unlink(tmp.c_str());
+    return failed(what, err);
+  };
+  if (fchmod(fd, 0600) != 0) return abandon("chmod");
+  for (size_t done = 0; done < html.size();) {
+    const ssize_t n = write(fd, html.data() + done, html.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return abandon("write");
+    done += static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0) return abandon("fsync");
+  if (close(fd) != 0) {
+    const int err = errno;
+    unlink(tmp.c_str());
+    return failed("close", err);
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    unlink(tmp.c_str());
+    return failed("rename", err);
+  }
+  // Make the rename durable too.
+  const int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)fsync(dfd);
+    close(dfd);
+  }
+  return absl::OkStatus();
+}
+
 std::string HtmlEscape(absl::string_view text) {
-  return absl::StrReplaceAll(text, {{"&", "&amp;"},
-                                    {"<", "&lt;"},
-                                    {">", "&gt;"},
-                                    {"\"", "&quot;"},
-                                    {"'", "&#39;"}});
+  // Controls, bidi overrides and invisible characters would garble or
+  // disguise what the page shows: make them visible first.
+  return absl::StrReplaceAll(common::TerminalSafe(text), {{"&", "&amp;"},
+                                                          {"<", "&lt;"},
+                                                          {">", "&gt;"},
+                                                          {"\"", "&quot;"},
+                                                          {"'", "&#39;"}});
 }
 
 std::string FormatCount(uint64_t n) {
@@ -555,6 +655,10 @@ std::string FormatCount(uint64_t n) {
 }
 
 void ReportData::Add(const Event& e) {
+  if ((e.kind() == EventKind::kProvision || e.kind() == EventKind::kAdmin) &&
+      e.is_signed.has_value() && !*e.is_signed) {
+    ++unsigned_events;
+  }
   switch (e.kind()) {
     case EventKind::kProvision: {
       ++provision;
@@ -603,15 +707,33 @@ void ReportData::Add(const Event& e) {
   }
 }
 
-absl::StatusOr<ReportData> BuildReport(const std::vector<std::string>& files) {
-  auto stream = EventStream::Open(
-      files, [](const EventHead& h) { return h.type != "checkpoint"; });
-  if (!stream.ok()) return stream.status();
+namespace {
+
+bool NotACheckpoint(const EventHead& h) { return h.type != "checkpoint"; }
+
+absl::StatusOr<ReportData> Collect(EventStream& stream) {
   ReportData d;
-  (*stream)->unreadable = [&d](const Unreadable&) { ++d.unreadable; };
+  stream.unreadable = [&d](const Unreadable&) { ++d.unreadable; };
   Event e;
-  while ((*stream)->Next(&e)) d.Add(e);
-  if (!(*stream)->status().ok()) return (*stream)->status();
+  while (stream.Next(&e)) d.Add(e);
+  if (!stream.status().ok()) return stream.status();
+  return d;
+}
+
+}  // namespace
+
+absl::StatusOr<ReportData> BuildReport(const std::vector<std::string>& files) {
+  auto stream = EventStream::Open(files, NotACheckpoint);
+  if (!stream.ok()) return stream.status();
+  return Collect(**stream);
+}
+
+absl::StatusOr<ReportData> BuildReport(const FilesVerification& verified) {
+  std::unique_ptr<EventStream> stream =
+      EventStream::Read(verified.Sources(), NotACheckpoint);
+  absl::StatusOr<ReportData> d = Collect(*stream);
+  if (!d.ok()) return d.status();
+  if (absl::Status s = verified.CheckUnchanged(); !s.ok()) return s;
   return d;
 }
 
@@ -628,9 +750,8 @@ std::string RenderReportHtml(const ReportData& d, const FilesVerification& v,
   std::string html = absl::StrCat(
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">",
-      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
-      "'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-      "img-src data:\">",
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"",
+      ContentSecurityPolicy(), "\">",
       "<meta name=\"generator\" content=\"secretctl audit report\">", "<title>",
       HtmlEscape(meta.title), "</title><style>", kStyle,
       "</style></head><body><main>");

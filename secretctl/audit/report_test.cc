@@ -1,8 +1,16 @@
 #include "secretctl/audit/report.h"
 
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -17,7 +25,9 @@
 namespace secretctl {
 namespace {
 
+using ::common::testing::StatusIs;
 using ::secretctl::testing::KnownLogs;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -100,6 +110,47 @@ TEST_F(ReportTest, PageIsSelfContainedAndVerifiedAtTheTop) {
                               "class=\"value\">2</div>"));
 }
 
+// The text between the first `open` and the next `close`.
+std::string Between(absl::string_view s, absl::string_view open,
+                    absl::string_view close) {
+  const size_t start = s.find(open);
+  if (start == absl::string_view::npos) return "";
+  const size_t end = s.find(close, start + open.size());
+  return std::string(s.substr(start + open.size(), end - start - open.size()));
+}
+
+std::string Sha256Source(absl::string_view body) {
+  const secretd::audit::Sha256 d = secretd::audit::ComputeSha256(body);
+  return absl::StrCat("'sha256-",
+                      absl::Base64Escape(absl::string_view(
+                          reinterpret_cast<const char*>(d.data()), d.size())),
+                      "'");
+}
+
+TEST_F(ReportTest, CspAllowsOnlyThePagesOwnStyleAndScriptByHash) {
+  const std::string html = Render({logs_.host_a, logs_.host_b});
+  const std::string csp = Between(
+      html, "<meta http-equiv=\"Content-Security-Policy\" content=\"", "\"");
+  EXPECT_EQ(csp, ContentSecurityPolicy());
+  EXPECT_THAT(csp, Not(HasSubstr("unsafe")));
+  const std::string style = Between(html, "<style>", "</style>");
+  const std::string script = Between(html, "<script>", "</script>");
+  ASSERT_FALSE(style.empty());
+  ASSERT_FALSE(script.empty());
+  EXPECT_EQ(csp,
+            absl::StrCat("default-src 'none'; style-src ", Sha256Source(style),
+                         "; script-src ", Sha256Source(script),
+                         "; img-src data:; base-uri 'none'; "
+                         "form-action 'none'"));
+  // One of each, and no inline style attribute (the CSP would block it).
+  EXPECT_EQ(Count(html, "<style"), 1u);
+  EXPECT_EQ(Count(html, "<script"), 1u);
+  EXPECT_THAT(html, Not(HasSubstr(" style=")));
+  // Bars are SVG widths.
+  EXPECT_THAT(html, HasSubstr("<svg class=\"track\" aria-hidden=\"true\">"
+                              "<rect class=\"fill\" width=\"100%\""));
+}
+
 TEST_F(ReportTest, ChartHasOneBucketPerMinuteWithTheDecisions) {
   const std::string html = Render({logs_.host_a, logs_.host_b});
   // 40 s span: two 1-minute buckets (05:41 and 05:42).
@@ -160,6 +211,29 @@ TEST_F(ReportTest, LogContentIsEscaped) {
   EXPECT_THAT(html, HasSubstr("a &amp; b"));
 }
 
+TEST_F(ReportTest, ControlAndBidiCharactersAreShownNotObeyed) {
+  secretd::audit::testing::ProvisionSpec p;
+  p.request_id = "req-x";
+  p.decision = "deny";
+  p.reason = "token.expired";
+  p.subject =
+      "i-\xe2\x80\xae"
+      "cba";  // RLO: would show as "i-abc"
+  p.message =
+      "a\x7f\xc2\x9b"
+      "b";  // DEL, C1 CSI
+  const std::string path = logs_.dir + "/audit-evil.jsonl";
+  std::string line = secretd::audit::SerializeLine(
+      secretd::audit::testing::MakeProvisionRecord(p), 1, testing::kStart,
+      "evil", secretd::audit::GenesisPrev());
+  line.pop_back();
+  testing::WriteLines(path, {line});
+  const std::string html = Render({path}, false);
+  EXPECT_THAT(html, HasSubstr("<td>i-\\u{202E}cba</td>"));
+  EXPECT_THAT(html, HasSubstr(">a\\x7f\\u{009B}b</td>"));
+  EXPECT_THAT(html, Not(HasSubstr("\xe2\x80\xae")));
+}
+
 TEST_F(ReportTest, LongSpansUseCoarserBuckets) {
   secretd::audit::testing::GenerateLogOptions o;
   o.path = logs_.dir + "/audit-big.jsonl";
@@ -172,6 +246,56 @@ TEST_F(ReportTest, LongSpansUseCoarserBuckets) {
   const size_t bars = Count(html, "<g class=\"bucket\"");
   EXPECT_GT(bars, 40u);
   EXPECT_LE(bars, 60u);
+}
+
+// The names in `dir`, sorted.
+std::vector<std::string> Entries(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return names;
+  while (dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(WriteReportFileTest, WritesAPrivateFileAtomicallyAndFollowsNoLink) {
+  const std::string dir = absl::StrCat(getenv("TEST_TMPDIR"), "/write-report");
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  const std::string out = dir + "/r.html";
+  ASSERT_OK(WriteReportFile(out, "<p>one</p>"));
+  struct stat st;
+  ASSERT_EQ(lstat(out.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_THAT(Entries(dir), ElementsAre("r.html"));
+  // A link at the target is replaced, not followed.
+  const std::string victim = dir + "/victim";
+  { std::ofstream(victim) << "keep"; }
+  ASSERT_EQ(unlink(out.c_str()), 0);
+  ASSERT_EQ(symlink(victim.c_str(), out.c_str()), 0);
+  ASSERT_OK(WriteReportFile(out, "<p>two</p>"));
+  std::ifstream in(victim);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "keep");
+  ASSERT_EQ(lstat(out.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  std::ifstream page(out);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(page), {}),
+            "<p>two</p>");
+  EXPECT_THAT(Entries(dir), ElementsAre("r.html", "victim"));
+}
+
+TEST(WriteReportFileTest, MissingDirectoryIsUnavailableAndLeavesNothing) {
+  const std::string out =
+      absl::StrCat(getenv("TEST_TMPDIR"), "/no-such-dir/r.html");
+  EXPECT_THAT(WriteReportFile(out, "x"),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       absl::StrCat("cannot write \"", out,
+                                    "\": cannot create a temporary file "
+                                    "beside it: No such file or directory")));
 }
 
 TEST(ReportFormatTest, CountsHaveThousandsSeparators) {

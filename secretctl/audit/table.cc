@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "absl/strings/str_cat.h"
+#include "common/terminal_text.h"
 
 namespace secretctl {
 namespace {
@@ -11,25 +12,6 @@ namespace {
 constexpr size_t kBufferedRows = 1000;
 
 }  // namespace
-
-std::string SanitizeForTerminal(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7f) {
-      out.push_back('?');
-    } else if (c == 0xc2 && i + 1 < text.size() &&
-               static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
-               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
-      out.push_back('?');  // U+0080..U+009F: C1 controls such as CSI
-      ++i;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  return out;
-}
 
 size_t DisplayWidth(absl::string_view text) {
   size_t n = 0;
@@ -71,7 +53,7 @@ Table::Table(std::ostream& out, std::vector<std::string> headers, bool color)
 
 void Table::Add(std::vector<Cell> row) {
   row.resize(headers_.size(), Cell(""));
-  for (Cell& c : row) c.text = SanitizeForTerminal(c.text);
+  for (Cell& c : row) c.text = common::TerminalSafe(c.text);
   ++rows_;
   if (flushed_) {
     PrintRow(row);

@@ -1,6 +1,7 @@
 // A plain-text table for terminals: columns sized to their widest cell among
-// the first rows, the last column unpadded, control characters in cells
-// shown as '?' (log contents must not drive the terminal).
+// the first rows, the last column unpadded, control, bidi and invisible
+// format characters and invalid UTF-8 in cells shown as visible escapes
+// (common::TerminalSafe: log contents must not drive the terminal).
 //
 //   Table t(out, {"TIME", "SUBJECT"}, /*color=*/isatty(1));
 //   t.Add({{"2026-11-26T05:41:45.123Z"}, {"i-0abc", Color::kRed}});
@@ -29,8 +30,6 @@ struct Cell {
   Color color = Color::kNone;
 };
 
-// `text` with C0/C1 control characters and DEL replaced by '?'.
-std::string SanitizeForTerminal(absl::string_view text);
 // Number of UTF-8 code points (a terminal's columns, for our texts).
 size_t DisplayWidth(absl::string_view text);
 // `text` wrapped in the ANSI colour (nothing for kNone).

@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "absl/strings/str_cat.h"
+#include "common/terminal_text.h"
 #include "secretctl/audit/table.h"
 #include "secretd/audit/log_reader.h"
 
@@ -25,12 +26,16 @@ std::string UnsignedText(const secretd::audit::FileVerification& v) {
       "crash, or a cut tail");
 }
 
-CrossFileProblem Duplicate(const std::string& replica, const std::string& a,
-                           const std::string& b) {
+CrossFileProblem Duplicate(const std::string& replica, const FileResult& fa,
+                           const FileResult& fb) {
+  const std::string& a = fa.path;
+  const std::string& b = fb.path;
   CrossFileProblem p;
   p.kind = "duplicate_replica";
   p.files = {a, b};
-  auto cmp = CompareLogs(a, b);
+  auto cmp = fa.file != nullptr && fb.file != nullptr
+                 ? CompareLogs(*fa.file, *fb.file)
+                 : CompareLogs(a, b);
   if (!cmp.ok()) {
     p.message = absl::StrCat(a, " and ", b, " both hold replica \"", replica,
                              "\"; give each replica's log once");
@@ -114,15 +119,22 @@ std::string FilesVerification::FirstProblem() const {
 
 absl::StatusOr<LogComparison> CompareLogs(const std::string& a,
                                           const std::string& b) {
-  auto ra = secretd::audit::LogReader::Open(a);
-  if (!ra.ok()) return ra.status();
-  auto rb = secretd::audit::LogReader::Open(b);
-  if (!rb.ok()) return rb.status();
+  auto fa = secretd::audit::LogFile::Open(a);
+  if (!fa.ok()) return fa.status();
+  auto fb = secretd::audit::LogFile::Open(b);
+  if (!fb.ok()) return fb.status();
+  return CompareLogs(**fa, **fb);
+}
+
+absl::StatusOr<LogComparison> CompareLogs(const secretd::audit::LogFile& a,
+                                          const secretd::audit::LogFile& b) {
+  auto ra = secretd::audit::LogReader::Read(a);
+  auto rb = secretd::audit::LogReader::Read(b);
   LogComparison c;
   absl::string_view la, lb;
   for (uint64_t n = 1;; ++n) {
-    const bool ha = (*ra)->Next(&la);
-    const bool hb = (*rb)->Next(&lb);
+    const bool ha = ra->Next(&la);
+    const bool hb = rb->Next(&lb);
     if (!ha && !hb) break;
     if (ha && hb && la == lb) continue;
     c.first_difference = n;
@@ -130,9 +142,36 @@ absl::StatusOr<LogComparison> CompareLogs(const std::string& a,
     c.b_is_prefix = ha && !hb;
     break;
   }
-  if (!(*ra)->status().ok()) return (*ra)->status();
-  if (!(*rb)->status().ok()) return (*rb)->status();
+  if (!ra->status().ok()) return ra->status();
+  if (!rb->status().ok()) return rb->status();
   return c;
+}
+
+std::vector<LogSource> FilesVerification::Sources() const {
+  std::vector<LogSource> sources;
+  for (const FileResult& f : files) {
+    if (!f.read_status.ok() || f.file == nullptr) continue;
+    LogSource s;
+    s.file = f.file.get();
+    s.limit = f.ok() ? f.v.bytes : f.file->size_at_open();
+    s.verification = &f.v;
+    sources.push_back(s);
+  }
+  return sources;
+}
+
+absl::Status FilesVerification::CheckUnchanged() const {
+  using Change = secretd::audit::LogFile::Change;
+  for (const FileResult& f : files) {
+    if (!f.read_status.ok() || f.file == nullptr) continue;
+    absl::StatusOr<Change> change = f.file->ChangeSinceOpen();
+    if (!change.ok()) return change.status();
+    if (*change == Change::kNone || (*change == Change::kGrew && f.ok())) {
+      continue;
+    }
+    return absl::AbortedError(LogChangedMessage(f.path));
+  }
+  return absl::OkStatus();
 }
 
 FilesVerification VerifyFiles(const std::vector<std::string>& paths,
@@ -152,22 +191,27 @@ FilesVerification VerifyFiles(const std::vector<std::string>& paths,
         options.progress(i, paths[i], done + bytes);
       };
     }
-    auto v = secretd::audit::VerifyLogFile(paths[i], vo);
+    auto file = secretd::audit::LogFile::Open(paths[i]);
+    absl::StatusOr<secretd::audit::FileVerification> v =
+        file.ok()
+            ? secretd::audit::VerifyLog(**file, vo)
+            : absl::StatusOr<secretd::audit::FileVerification>(file.status());
     if (v.ok()) {
       f.v = std::move(*v);
       done += f.v.bytes;
+      if (options.keep_open) f.file = std::move(*file);
     } else {
       f.read_status = v.status();
     }
     result.files.push_back(std::move(f));
   }
   // One file per replica.
-  std::map<std::string, std::string> first_file;  // replica -> path
+  std::map<std::string, const FileResult*> first_file;  // by replica
   for (const auto& f : result.files) {
     if (!f.read_status.ok() || f.v.replica.empty()) continue;
-    auto [it, inserted] = first_file.emplace(f.v.replica, f.path);
+    auto [it, inserted] = first_file.emplace(f.v.replica, &f);
     if (!inserted) {
-      result.problems.push_back(Duplicate(f.v.replica, it->second, f.path));
+      result.problems.push_back(Duplicate(f.v.replica, *it->second, f));
     }
   }
   return result;
@@ -176,11 +220,11 @@ FilesVerification VerifyFiles(const std::vector<std::string>& paths,
 void PrintVerificationText(const FilesVerification& v, std::ostream& out) {
   size_t failed = 0;
   for (const auto& f : v.files) {
-    const std::string path = SanitizeForTerminal(f.path);
+    const std::string path = common::TerminalSafe(f.path);
     if (!f.read_status.ok()) {
       ++failed;
       out << path << ": cannot be read: "
-          << SanitizeForTerminal(f.read_status.message()) << "\n";
+          << common::TerminalSafe(f.read_status.message()) << "\n";
       continue;
     }
     const auto& r = f.v;
@@ -188,7 +232,7 @@ void PrintVerificationText(const FilesVerification& v, std::ostream& out) {
       ++failed;
       out << path << ":" << r.failure->line << ": "
           << secretd::audit::FailureTitle(r.failure->kind) << ": "
-          << SanitizeForTerminal(r.failure->message) << "\n";
+          << common::TerminalSafe(r.failure->message) << "\n";
       continue;
     }
     if (r.lines == 0) {
@@ -221,7 +265,7 @@ void PrintVerificationText(const FilesVerification& v, std::ostream& out) {
     }
   }
   for (const auto& p : v.problems) {
-    out << "duplicate replica: " << SanitizeForTerminal(p.message) << "\n";
+    out << "duplicate replica: " << common::TerminalSafe(p.message) << "\n";
   }
   const std::string how =
       v.signatures_checked
@@ -309,6 +353,11 @@ nlohmann::ordered_json VerificationJson(const FilesVerification& v) {
   }
   j["problems"] = std::move(problems);
   return j;
+}
+
+std::string VerificationJsonText(const FilesVerification& v) {
+  return common::TerminalSafeJson(VerificationJson(v).dump(
+      2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
 
 }  // namespace secretctl

@@ -8,6 +8,16 @@
 //   PrintVerificationText(v, std::cout);
 //   return v.ok() ? 0 : 1;
 //
+// To read the logs after verifying them (query --verify, report), keep them
+// open and read the same open files, then check that none changed:
+//
+//   o.keep_open = true;
+//   FilesVerification v = VerifyFiles(paths, o);
+//   auto stream = EventStream::Read(v.Sources(), filter);
+//   while (stream->Next(&e)) ...
+//   RETURN_IF_ERROR(stream->status());
+//   RETURN_IF_ERROR(v.CheckUnchanged());  // only now use what was read
+//
 // Across files: each replica must appear in one file only. Two files of the
 // same replica are a problem ("duplicate_replica") even when one is an older
 // copy of the other, because readers would count its records twice; the
@@ -20,12 +30,15 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "nlohmann/json.hpp"
 #include "secretctl/audit/audit_key.h"
+#include "secretctl/audit/events.h"
+#include "secretd/audit/log_reader.h"
 #include "secretd/audit/verifier.h"
 
 namespace secretctl {
@@ -34,6 +47,9 @@ struct FileResult {
   std::string path;
   absl::Status read_status;  // not OK: the file could not be read
   secretd::audit::FileVerification v;
+  // The file as it was opened and verified (with keep_open; null if it could
+  // not be opened).
+  std::shared_ptr<const secretd::audit::LogFile> file;
   bool ok() const { return read_status.ok() && !v.failure.has_value(); }
 };
 
@@ -72,6 +88,22 @@ struct FilesVerification {
   // "a.jsonl:57: edited record: ..." for the first problem; "" if ok().
   std::string FirstProblem() const;
 
+  // With keep_open: the logs that could be read, to read again with
+  // EventStream::Read, from the very files that were verified (a file
+  // renamed into a log's place since is never read): each log that verified
+  // intact up to the bytes verified (records appended since are left out)
+  // and checked to read back the same, any other up to its size when
+  // opened. Valid while this object lives.
+  std::vector<LogSource> Sources() const;
+  // After the last read of Sources() ended with an OK status: kAborted
+  // (LogChangedMessage) naming the first log whose path names another file
+  // now, or that was written in place, truncated or had its metadata
+  // changed (fstat: size, modification and change time), or that grew but
+  // had not verified intact. A log that verified intact may have grown: its
+  // second read was proved to be the verified bytes. kUnavailable if a log
+  // cannot be examined.
+  absl::Status CheckUnchanged() const;
+
  private:
   uint64_t Sum(uint64_t secretd::audit::FileVerification::*member) const;
 };
@@ -79,6 +111,9 @@ struct FilesVerification {
 struct VerifyFilesOptions {
   const AuditKey* key = nullptr;
   bool require_signed = false;
+  // Keep the files open after verification, to read them again
+  // (FilesVerification::Sources). Otherwise each is closed once verified.
+  bool keep_open = false;
   // Called as the files are read: the file's index and path, and the bytes
   // read so far over all files.
   std::function<void(size_t index, const std::string& path, uint64_t bytes)>
@@ -99,12 +134,18 @@ struct LogComparison {
 };
 absl::StatusOr<LogComparison> CompareLogs(const std::string& a,
                                           const std::string& b);
+absl::StatusOr<LogComparison> CompareLogs(const secretd::audit::LogFile& a,
+                                          const secretd::audit::LogFile& b);
 
 // The per-file lines and the verdict, for people. Lines naming a problem
 // read "FILE:LINE: TITLE: sentence" (like a compiler's).
 void PrintVerificationText(const FilesVerification& v, std::ostream& out);
 // The same as a JSON object (the schema is in docs/audit.md).
 nlohmann::ordered_json VerificationJson(const FilesVerification& v);
+// VerificationJson as text to print (indented by 2): invalid UTF-8 (in file
+// names) becomes U+FFFD and every control, bidi or invisible format
+// character a \uNNNN escape (common::TerminalSafeJson).
+std::string VerificationJsonText(const FilesVerification& v);
 
 }  // namespace secretctl
 

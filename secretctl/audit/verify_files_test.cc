@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "common/terminal_text.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -103,6 +105,37 @@ TEST_F(VerifyFilesTest, TamperedFileIsNamedWithItsLine) {
   EXPECT_EQ(j["files"][1]["failure"]["line"], 2);
   EXPECT_EQ(j["files"][1]["failure"]["kind"], "hash_mismatch");
   EXPECT_EQ(j["files"][1]["failure"]["title"], "edited record");
+}
+
+TEST_F(VerifyFilesTest, TerminalControlsInALineOrAFileNameAreEscaped) {
+  // An edited request id carrying RLO and a C1 CSI: the verifier no longer
+  // quotes a request id it cannot vouch for.
+  std::vector<std::string> b = ReadLines(logs_.host_b);
+  b[1] = absl::StrReplaceAll(
+      b[1], {{"\"req-6\"", "\"req-6\xe2\x80\xae\xc2\x9b[31m\""}});
+  // A file name with ESC, BEL, RLO and a byte of invalid UTF-8.
+  const std::string evil =
+      logs_.dir + "/audit-\x1b]0;x\x07\xe2\x80\xae\xff.jsonl";
+  WriteLines(evil, b);
+  FilesVerification v = Verify({evil});
+  EXPECT_EQ(Text(v),
+            absl::StrCat(logs_.dir,
+                         "/audit-\\x1b]0;x\\x07\\u{202E}\\xff.jsonl:2: edited "
+                         "record: line 2 does not match its hash: the record "
+                         "was edited after it was written\n\nFAILED: 1 of 1 "
+                         "file is not intact; checkpoint signatures checked "
+                         "with audit key ",
+                         logs_.key_id, "\n"));
+  const std::string json = VerificationJsonText(v);
+  for (absl::string_view line : absl::StrSplit(json, '\n')) {
+    EXPECT_EQ(common::TerminalSafe(line), line);
+  }
+  // The invalid byte is U+FFFD, which is harmless.
+  EXPECT_THAT(json, HasSubstr("/audit-\\u001b]0;x\\u0007\\u202e\xef\xbf\xbd."
+                              "jsonl\""));
+  const auto parsed = nlohmann::json::parse(json, nullptr, false);
+  ASSERT_FALSE(parsed.is_discarded());
+  EXPECT_EQ(parsed["files"][0]["failure"]["kind"], "hash_mismatch");
 }
 
 TEST_F(VerifyFilesTest, UnreadableFileFails) {

@@ -36,40 +36,6 @@ class Cursor {
     ++pos_;
     return true;
   }
-  // The contents of a JSON string whose opening quote was consumed, escapes
-  // left as they are; consumes the closing quote.
-  bool JsonString(absl::string_view* out) {
-    const size_t start = pos_;
-    while (pos_ < s_.size()) {
-      const unsigned char c = static_cast<unsigned char>(s_[pos_]);
-      if (c == '"') {
-        *out = s_.substr(start, pos_ - start);
-        ++pos_;
-        return true;
-      }
-      if (c < 0x20) return false;
-      if (c == '\\') {
-        if (pos_ + 1 >= s_.size()) return false;
-        const char e = s_[pos_ + 1];
-        if (e == 'u') {
-          if (pos_ + 6 > s_.size()) return false;
-          for (size_t i = pos_ + 2; i < pos_ + 6; ++i) {
-            if (!absl::ascii_isxdigit(s_[i])) return false;
-          }
-          pos_ += 6;
-          continue;
-        }
-        if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' &&
-            e != 'n' && e != 'r' && e != 't') {
-          return false;
-        }
-        pos_ += 2;
-        continue;
-      }
-      ++pos_;
-    }
-    return false;
-  }
   bool Number(uint64_t* out) {
     size_t digits = 0;
     while (pos_ + digits < s_.size() && digits < 20 &&
@@ -105,6 +71,9 @@ bool IsTypeChar(char c) {
 bool IsLowerHex(char c) {
   return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f');
 }
+// A request id is printable ASCII without '"' or '\\' (so it holds no JSON
+// escape and nothing that could drive a terminal when a reader prints it).
+bool IsRequestIdChar(char c) { return c >= 0x20 && c < 0x7f && c != '\\'; }
 bool IsBase64UrlChar(char c) {
   return absl::ascii_isalnum(c) || c == '-' || c == '_';
 }
@@ -168,8 +137,11 @@ absl::StatusOr<Envelope> ScanEnvelope(absl::string_view line) {
         "record has no valid \"type\" after \"replica\" (1 to 64 of "
         "[a-z0-9._-])");
   }
-  if (!c.Literal(",\"request_id\":\"") || !c.JsonString(&e.request_id)) {
-    return Bad("record has no \"request_id\" string after \"type\"");
+  if (!c.Literal(",\"request_id\":\"") ||
+      !c.Run(IsRequestIdChar, &e.request_id)) {
+    return Bad(
+        "record has no valid \"request_id\" after \"type\" (printable ASCII "
+        "without '\"' or '\\\\')");
   }
   e.rest = c.rest();
   if (e.rest.empty() || e.rest[0] != ',') {

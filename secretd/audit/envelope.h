@@ -16,8 +16,10 @@
 //
 // ScanEnvelope accepts exactly that form: `time` in the writer's fixed
 // RFC 3339 form, `replica` a valid replica id, `type` 1..64 characters of
-// [a-z0-9._-] and `request_id` a string without escapes or control
-// characters. A checkpoint has exactly the members SerializeLine gives it:
+// [a-z0-9._-] and `request_id` printable ASCII (0x20..0x7e) without '"' or
+// '\', so it holds no JSON escape and nothing a terminal would act on (the
+// broker's and admin service's ids are 16 hex digits). A checkpoint has
+// exactly the members SerializeLine gives it:
 //
 //   ...,"request_id":"","records":N,"reason":"count"|"interval"|"shutdown",
 //   "key_id":"<16 hex>","signature":"<86 base64url>","prev":...,"hash":...}

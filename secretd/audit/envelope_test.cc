@@ -60,11 +60,36 @@ TEST(EnvelopeTest, ScansTheWritersEnvelope) {
   EXPECT_EQ(e.rest.substr(0, 12), ",\"decision\":");
 }
 
-TEST(EnvelopeTest, RequestIdWithEscapesIsKeptEscaped) {
+TEST(EnvelopeTest, RequestIdIsPrintableAscii) {
   Record r = Provision();
-  r.request_id = "a\"b\n";
+  r.request_id = "adm-1 <x>/y:z";
   ASSERT_OK_AND_ASSIGN(Envelope e, ScanEnvelope(Line(r)));
-  EXPECT_EQ(e.request_id, "a\\\"b\\n");
+  EXPECT_EQ(e.request_id, "adm-1 <x>/y:z");
+}
+
+// A request id is printed in verify messages: nothing in it may reach a
+// terminal as a control (escapes, C0 and C1 controls, DEL, bidi controls,
+// invalid UTF-8) nor hide a quote.
+TEST(EnvelopeTest, RequestIdWithEscapesControlsOrNonAsciiIsRejected) {
+  for (const std::string& id :
+       {std::string("a\"b"), std::string("a\\b"), std::string("\x1b[2J"),
+        std::string("a\nb"), std::string("a\x7f"), std::string("\xc2\x9b"),
+        std::string("i-\xe2\x80\xae"), std::string("\xe2\x81\xa6"),
+        std::string("\xc3\xa9")}) {
+    Record r = Provision();
+    r.request_id = id;
+    EXPECT_THAT(ScanEnvelope(Line(r)),
+                StatusIs(absl::StatusCode::kDataLoss,
+                         HasSubstr("no valid \"request_id\"")))
+        << id;
+  }
+  // Raw bytes a serializer would never write: a C1 control, invalid UTF-8.
+  const std::string line = Line(Provision());
+  for (absl::string_view raw : {"\x9b", "\xff", "\x1b"}) {
+    EXPECT_THAT(ScanEnvelope(Edit(line, "7f3c2a91", absl::StrCat("7f", raw))),
+                StatusIs(absl::StatusCode::kDataLoss,
+                         HasSubstr("no valid \"request_id\"")));
+  }
 }
 
 TEST(EnvelopeTest, MembersOutOfOrderAreRejected) {

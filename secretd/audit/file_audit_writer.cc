@@ -229,6 +229,17 @@ absl::Status FileAuditWriter::Append(const Record& record) {
     return absl::InvalidArgumentError(
         "checkpoint records are written by the writer");
   }
+  // Readers accept only printable ASCII ids (envelope.h): never write a line
+  // they would call malformed.
+  if (record.request_id.size() > 128) {
+    return absl::InvalidArgumentError("audit request_id longer than 128 bytes");
+  }
+  for (char c : record.request_id) {
+    if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') {
+      return absl::InvalidArgumentError(
+          "audit request_id must be printable ASCII without '\"' or '\\'");
+    }
+  }
   return Enqueue(&record, "");
 }
 

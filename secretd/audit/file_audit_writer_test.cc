@@ -242,6 +242,19 @@ TEST_F(FileAuditWriterTest, CloseWritesAShutdownCheckpointAndRefusesMore) {
   EXPECT_EQ(lines[1]["reason"], "shutdown");
 }
 
+TEST_F(FileAuditWriterTest, RequestIdsReadersWouldRefuseAreRefused) {
+  auto w = OpenWriter();
+  for (const std::string& bad :
+       {std::string("a\"b"), std::string("a\\b"), std::string("caf\xc3\xa9"),
+        std::string("a\nb"), std::string(129, 'a')}) {
+    Record r = MakeRecord(0);
+    r.request_id = bad;
+    EXPECT_THAT(w->Append(r), StatusIs(absl::StatusCode::kInvalidArgument))
+        << bad;
+  }
+  EXPECT_EQ(w->durable_seq(), 0u);
+}
+
 TEST_F(FileAuditWriterTest, CheckpointsCannotBeAppendedByCallers) {
   auto w = OpenWriter();
   Record r;

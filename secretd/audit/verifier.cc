@@ -156,6 +156,8 @@ class Checker {
   }
 
   bool diagnosing() const { return diagnosing_; }
+  // The hash of the last line that verified (GenesisPrev if none).
+  const Sha256& prev() const { return prev_; }
 
   // At the end of the file. `torn` is a last line without "\n", if any.
   void Finish(uint64_t torn_line, absl::string_view torn) {
@@ -315,41 +317,66 @@ absl::string_view FailureTitle(absl::string_view kind) {
 
 absl::StatusOr<FileVerification> VerifyLogFile(const std::string& path,
                                                const VerifyOptions& options) {
-  auto reader = LogReader::Open(path);
-  if (!reader.ok()) return reader.status();
+  auto file = LogFile::Open(path);
+  if (!file.ok()) return file.status();
+  return VerifyLog(**file, options);
+}
+
+absl::StatusOr<FileVerification> VerifyLog(const LogFile& file,
+                                           const VerifyOptions& options) {
+  std::unique_ptr<LogReader> reader = LogReader::Read(file);
   FileVerification result;
   Checker checker(options, &result);
   uint64_t next_progress = kProgressEvery;
   absl::string_view line;
   bool more = true;
-  while (more && (*reader)->Next(&line)) {
-    more = checker.Check((*reader)->line_number(), line);
-    const uint64_t consumed = (*reader)->bytes_consumed();
+  while (more && reader->Next(&line)) {
+    more = checker.Check(reader->line_number(), line);
+    const uint64_t consumed = reader->bytes_consumed();
     if (options.progress && consumed >= next_progress) {
       options.progress(consumed);
       next_progress = consumed + kProgressEvery;
     }
   }
   if (more) {
-    if (!(*reader)->status().ok()) {
-      if ((*reader)->status().code() != absl::StatusCode::kDataLoss) {
-        return (*reader)->status();
+    if (!reader->status().ok()) {
+      if (reader->status().code() != absl::StatusCode::kDataLoss) {
+        return reader->status();
       }
       if (checker.diagnosing()) {
         checker.Finish(0, {});
       } else {
-        checker.Fail((*reader)->line_number() + 1, "malformed",
-                     absl::StrCat("line ", (*reader)->line_number() + 1,
-                                  " is longer than ", kMaxLineBytes,
-                                  " bytes: it is not an audit record"));
+        checker.Fail(
+            reader->line_number() + 1, "malformed",
+            absl::StrCat("line ", reader->line_number() + 1, " is longer than ",
+                         kMaxLineBytes, " bytes: it is not an audit record"));
       }
     } else {
-      checker.Finish((*reader)->line_number() + 1, (*reader)->torn_tail());
+      checker.Finish(reader->line_number() + 1, reader->torn_tail());
     }
   }
-  result.bytes = (*reader)->bytes_consumed();
+  result.bytes = reader->bytes_consumed();
+  result.last_line_hash = checker.prev();
   if (options.progress) options.progress(result.bytes);
   return result;
+}
+
+RereadCheck::RereadCheck(const FileVerification& verified)
+    : lines_(verified.lines), last_line_hash_(verified.last_line_hash) {}
+
+void RereadCheck::Add(absl::string_view line) {
+  ++seen_;
+  if (!linked_) return;
+  absl::StatusOr<LineFields> fields = SplitLine(line);
+  if (!fields.ok() || fields->prev != prev_) {
+    linked_ = false;
+    return;
+  }
+  prev_ = ComputeSha256(line);
+}
+
+bool RereadCheck::Same() const {
+  return linked_ && seen_ == lines_ && prev_ == last_line_hash_;
 }
 
 }  // namespace secretd::audit

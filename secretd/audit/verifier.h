@@ -53,6 +53,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "secretd/audit/log_reader.h"
+#include "secretd/audit/record.h"
 
 namespace secretd::audit {
 
@@ -83,6 +85,9 @@ struct FileVerification {
   std::string key_id;  // the key_id of the last valid checkpoint
   bool signatures_checked = false;
   std::optional<VerifyFailure> failure;
+  // SHA-256 of line `lines` as it was read (the prev a next line would
+  // need); GenesisPrev() (zeros) if no line was verified.
+  Sha256 last_line_hash = GenesisPrev();
 };
 
 // Checks a checkpoint signature (64 raw bytes) over `message` made by the key
@@ -101,12 +106,42 @@ struct VerifyOptions {
   std::function<void(uint64_t bytes)> progress;
 };
 
-// Verifies the log at `path`. kNotFound if it does not exist, kUnavailable if
-// it cannot be read; otherwise OK with `failure` set for a tampered or
-// damaged log. Thread-compatible: verify several files from several threads
-// with one VerifyOptions each.
+// Verifies the open log `file` from its start (log_reader.h: the file can be
+// read again afterwards, e.g. with RereadCheck). kUnavailable if it cannot be
+// read; otherwise OK with `failure` set for a tampered or damaged log.
+// Thread-compatible: verify several files from several threads with one
+// VerifyOptions each.
+absl::StatusOr<FileVerification> VerifyLog(const LogFile& file,
+                                           const VerifyOptions& options);
+// Opens `path` and verifies it. kNotFound if it does not exist, kUnavailable
+// if it cannot be opened; otherwise as VerifyLog.
 absl::StatusOr<FileVerification> VerifyLogFile(const std::string& path,
                                                const VerifyOptions& options);
+
+// Proves that a second read of a log that verified intact saw exactly the
+// lines that were verified, in constant memory and without trusting file
+// times: every line's `prev` must be the SHA-256 of the line before it as
+// read the second time, the number of lines must be the same, and the last
+// line must hash to `last_line_hash`. By the chain, that fixes every line.
+//
+//   RereadCheck check(verification);  // of a file with no failure
+//   while (reader->Next(&line)) { check.Add(line); ... }
+//   if (!check.Same()) ... the file changed between the two reads ...
+class RereadCheck final {
+ public:
+  explicit RereadCheck(const FileVerification& verified);
+  // The next line of the second read (without "\n").
+  void Add(absl::string_view line);
+  // After the last line: true if the lines were exactly the verified ones.
+  bool Same() const;
+
+ private:
+  const uint64_t lines_;
+  const Sha256 last_line_hash_;
+  uint64_t seen_ = 0;
+  Sha256 prev_ = GenesisPrev();
+  bool linked_ = true;
+};
 
 }  // namespace secretd::audit
 

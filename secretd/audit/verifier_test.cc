@@ -367,5 +367,66 @@ TEST_F(VerifierTest, ProgressReportsTheBytesRead) {
   EXPECT_GT(last, 0u);
 }
 
+// Reads every line of `file` again through a RereadCheck of `v`.
+bool Reread(const LogFile& file, const FileVerification& v,
+            uint64_t limit = kNoLimit) {
+  RereadCheck check(v);
+  auto reader = LogReader::Read(file, limit);
+  absl::string_view line;
+  while (reader->Next(&line)) check.Add(line);
+  return reader->status().ok() && check.Same();
+}
+
+TEST_F(VerifierTest, VerifyingAnOpenFileRecordsTheHashOfItsLastLine) {
+  ASSERT_OK_AND_ASSIGN(auto file, LogFile::Open(path_));
+  ASSERT_OK_AND_ASSIGN(FileVerification v, VerifyLog(*file, WithKey(signer_)));
+  EXPECT_FALSE(v.failure.has_value());
+  EXPECT_EQ(v.lines, 10u);
+  EXPECT_EQ(v.last_line_hash, ComputeSha256(lines_.back()));
+  // The same file read again is the same.
+  EXPECT_TRUE(Reread(*file, v));
+}
+
+TEST_F(VerifierTest, RereadOfAnEmptyLogIsTheSame) {
+  Write({}, /*final_newline=*/false);
+  ASSERT_OK_AND_ASSIGN(auto file, LogFile::Open(path_));
+  ASSERT_OK_AND_ASSIGN(FileVerification v, VerifyLog(*file, {}));
+  EXPECT_EQ(v.lines, 0u);
+  EXPECT_EQ(v.last_line_hash, GenesisPrev());
+  EXPECT_TRUE(Reread(*file, v));
+}
+
+TEST_F(VerifierTest, RereadNoticesALineEditedAfterVerification) {
+  ASSERT_OK_AND_ASSIGN(auto file, LogFile::Open(path_));
+  ASSERT_OK_AND_ASSIGN(FileVerification v, VerifyLog(*file, WithKey(signer_)));
+  for (size_t i : {size_t{0}, size_t{4}, size_t{9}}) {
+    std::vector<std::string> edited = lines_;
+    // Rehashed, so the edit is invisible to a reader that only checks each
+    // line's own hash; the same length, so the size does not change.
+    edited[i] = Rehash(absl::StrReplaceAll(
+        edited[i], {{"\"replica\":\"host-a\"", "\"replica\":\"host-b\""}}));
+    ASSERT_NE(edited[i], lines_[i]);
+    Write(edited);
+    EXPECT_FALSE(Reread(*file, v)) << "line " << i + 1;
+  }
+}
+
+TEST_F(VerifierTest, RereadNoticesLinesAddedOrRemoved) {
+  ASSERT_OK_AND_ASSIGN(auto file, LogFile::Open(path_));
+  ASSERT_OK_AND_ASSIGN(FileVerification v, VerifyLog(*file, WithKey(signer_)));
+  const uint64_t verified_bytes = v.bytes;
+  std::vector<std::string> lines = lines_;
+  lines.pop_back();
+  Write(lines);
+  EXPECT_FALSE(Reread(*file, v));
+  Write(lines_);
+  EXPECT_TRUE(Reread(*file, v));
+  // Appended lines: not the same when read, the same when the second read
+  // stops at the verified bytes.
+  std::ofstream(path_, std::ios::app) << lines_[0] << "\n";
+  EXPECT_FALSE(Reread(*file, v));
+  EXPECT_TRUE(Reread(*file, v, verified_bytes));
+}
+
 }  // namespace
 }  // namespace secretd::audit

@@ -32,6 +32,7 @@ namespace {
 using ::common::testing::ProcessResult;
 using ::common::testing::RunProcess;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -122,16 +123,12 @@ class AuditReportChromiumTest : public ::testing::Test {
 
   ProcessResult Browser(std::vector<std::string> args) {
     std::vector<std::string> argv = {
-        Chromium(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        Chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+        "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync",
         "--disable-dev-shm-usage",
+        // Console messages (CSP violations among them) on stderr.
+        "--enable-logging=stderr", "--v=0",
         absl::StrCat("--user-data-dir=", tmp_, "/chromium-profile")};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunProcess(
@@ -155,13 +152,27 @@ TEST_F(AuditReportChromiumTest, ReportRendersWithChartsAndAScreenshot) {
   EXPECT_THAT(report.out, HasSubstr(absl::StrCat("wrote ", html)));
   const std::string source = ReadFile(html);
 
-  // The DOM after the page's script ran.
+  // The CSP allows the page's own style and script by their hashes, and
+  // nothing inline besides.
+  const std::string csp =
+      Section(source, "<meta http-equiv=\"Content-Security-Policy\"", ">");
+  EXPECT_THAT(csp, HasSubstr("content=\"default-src 'none'; style-src "
+                             "'sha256-"));
+  EXPECT_THAT(csp, HasSubstr("; script-src 'sha256-"));
+  EXPECT_THAT(source, Not(HasSubstr("unsafe-inline")));
+  EXPECT_THAT(source, Not(HasSubstr("unsafe-hashes")));
+
+  // The DOM after the page's script ran: the script's hash matched, and so
+  // did the stylesheet's (the script saw the page's colours).
   ProcessResult dom = Browser({"--dump-dom", "file://" + html});
   ASSERT_EQ(dom.exit_code, 0) << dom.err;
   const std::string& d = dom.out;
-  ASSERT_THAT(d, HasSubstr("<body data-ready=\"1\">"))
-      << "the page's script did not run to its end:\n"
+  ASSERT_THAT(d, HasSubstr("<body data-styled=\"1\" data-ready=\"1\">"))
+      << "the page's script did not run to its end, or its style did not "
+         "apply:\n"
       << dom.err;
+  // Chromium logs every CSP violation to the console (stderr here).
+  EXPECT_THAT(dom.err, Not(HasSubstr("Content Security Policy")));
   EXPECT_THAT(d, HasSubstr("id=\"tip\""));  // made by the script
   EXPECT_THAT(d, HasSubstr("title=\"your local time: "));
 
@@ -233,7 +244,8 @@ TEST_F(AuditReportChromiumTest, TamperedLogsRenderARedBanner) {
   EXPECT_THAT(report.err, HasSubstr("the logs failed verification"));
   ProcessResult dom = Browser({"--dump-dom", "file://" + html});
   ASSERT_EQ(dom.exit_code, 0) << dom.err;
-  EXPECT_THAT(dom.out, HasSubstr("<body data-ready=\"1\">"));
+  EXPECT_THAT(dom.out, HasSubstr("<body data-styled=\"1\" data-ready=\"1\">"));
+  EXPECT_THAT(dom.err, Not(HasSubstr("Content Security Policy")));
   EXPECT_THAT(dom.out, HasSubstr("class=\"banner bad\" data-ok=\"false\""));
   EXPECT_THAT(dom.out,
               HasSubstr(absl::StrCat(logs_.host_a, ":2: deleted records")));

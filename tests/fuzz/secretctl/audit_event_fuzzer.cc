@@ -1,7 +1,8 @@
 // Property of secretctl's audit event reader (secretctl/audit/events.h): an
 // event ParseEvent accepts says what a JSON reading of the same line says
 // (envelope and members), and what the verifier's envelope scan saw, so a
-// query can never show a record differently from how it was verified.
+// query can never show a record differently from how it was verified (the
+// request id, free of escapes, reads the same both ways).
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -28,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto env = secretd::audit::ScanEnvelope(line);
   if (!env.ok()) std::abort();
   if (e->seq != env->seq || e->replica != env->replica ||
-      e->type != env->type || e->time_text != env->time) {
+      e->type != env->type || e->time_text != env->time ||
+      e->request_id != env->request_id) {
     std::abort();
   }
   // No duplicate members, so the JSON reading agrees everywhere.
