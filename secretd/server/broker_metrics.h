@@ -1,0 +1,60 @@
+// The broker's Prometheus metrics (docs/broker.md lists them).
+//
+// Families are created once, at start-up; the children the hot path needs
+// (per method and status code) are looked up once and cached, so recording
+// a request is a few relaxed atomic adds.
+#ifndef SECRETD_SECRETD_SERVER_BROKER_METRICS_H_
+#define SECRETD_SECRETD_SERVER_BROKER_METRICS_H_
+
+#include <array>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "secretd/metrics/metrics.h"
+
+namespace secretd {
+
+class BrokerMetrics {
+ public:
+  enum class Method { kGetChallenge = 0, kProvision = 1 };
+
+  // Adds the families to `registry`, which must outlive this.
+  explicit BrokerMetrics(metrics::Registry& registry);
+
+  // One finished RPC: secretd_requests_total{method,code} and
+  // secretd_request_duration_seconds{method}.
+  void RecordRequest(Method method, absl::StatusCode code,
+                     absl::Duration elapsed);
+  // One Provision decision: secretd_provision_decisions_total{decision,
+  // reason}.
+  void RecordDecision(absl::string_view decision, absl::string_view reason);
+  void RecordFsync(absl::Duration elapsed);
+  void RecordRefresh(absl::string_view result);  // "reloaded", "unchanged",
+                                                 // "failed"
+  void SetHealth(bool audit_healthy, bool store_healthy);
+  void SetInFlight(int64_t in_flight);
+  void SetStateChangeCounter(int64_t counter);
+  // The audit writer's totals (lines, flushes, failures), as counters.
+  void SetAuditTotals(uint64_t lines, uint64_t flushes, uint64_t failures);
+
+ private:
+  static constexpr int kCodes = 17;
+  metrics::Family<metrics::Counter>& decisions_;
+  metrics::Family<metrics::Counter>& refreshes_;
+  std::array<std::array<metrics::Counter*, kCodes>, 2> requests_{};
+  std::array<metrics::Histogram*, 2> latency_{};
+  metrics::Histogram* fsync_;
+  metrics::Gauge* audit_healthy_;
+  metrics::Gauge* store_healthy_;
+  metrics::Gauge* in_flight_;
+  metrics::Gauge* change_counter_;
+  metrics::Counter* audit_lines_;
+  metrics::Counter* audit_flushes_;
+  metrics::Counter* audit_failures_;
+};
+
+}  // namespace secretd
+
+#endif  // SECRETD_SECRETD_SERVER_BROKER_METRICS_H_

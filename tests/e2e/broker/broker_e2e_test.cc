@@ -1,0 +1,890 @@
+// End to end: the real `secretd serve` on a loopback port, tokens made by the
+// real `secretctl attest`, a C++ gRPC client over TLS pinned to the data
+// directory's CA. Every rejection path is checked for its status code and
+// the reason in the audit record; every call must add exactly one record.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/testing/fake_clock.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/subprocess.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "keys/challenge.h"
+#include "keys/ed25519.h"
+#include "keys/encoding.h"
+#include "keys/key_files.h"
+#include "keys/random.h"
+#include "keys/x25519.h"
+#include "nlohmann/json.hpp"
+#include "proto/grpc/health/v1/health.grpc.pb.h"
+#include "proto/secretd/v1/broker.grpc.pb.h"
+#include "tests/e2e/broker/harness.h"
+
+namespace secretd::testing {
+namespace {
+
+using ::common::testing::IsOk;
+using ::grpc::health::v1::HealthCheckRequest;
+using ::grpc::health::v1::HealthCheckResponse;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using Json = nlohmann::json;
+
+constexpr char kAudience[] = "secretd.e2e";
+constexpr char kIssuer[] = "attest.e2e";
+
+constexpr char kTrust[] = R"({"Version":"2012-10-17","Statement":[
+  {"Sid":"Instances","Effect":"Allow","Principal":{"Attestor":["attest.e2e"]},
+   "Action":"secretd:AssumeRole"},
+  {"Sid":"NoQuarantine","Effect":"Deny","Principal":{"Attestor":"*"},
+   "Action":"secretd:AssumeRole",
+   "Condition":{"StringEquals":{"claim:tags/env":"quarantine"}}}]})";
+constexpr char kTrustOther[] = R"({"Version":"2012-10-17","Statement":[
+  {"Sid":"OtherOnly","Effect":"Allow","Principal":{"Attestor":["attest.other"]},
+   "Action":"secretd:AssumeRole"}]})";
+constexpr char kRead[] = R"({"Version":"2012-10-17","Statement":[
+  {"Sid":"App","Effect":"Allow","Action":"secrets:Get","Resource":"secret/app/*"},
+  {"Sid":"NeverForbidden","Effect":"Deny","Action":"secrets:Get",
+   "Resource":"secret/app/forbidden"}]})";
+constexpr char kReadOther[] = R"({"Version":"2012-10-17","Statement":[
+  {"Sid":"Other","Effect":"Allow","Action":"secrets:Get","Resource":"secret/other/*"}]})";
+
+constexpr char kDbPassword[] = "e2e-db-password-7Qw9";
+constexpr char kTlsV1[] = "e2e-tls-key-version-one";
+constexpr char kTlsV2[] = "e2e-tls-key-version-two";
+
+int64_t Now() { return absl::ToUnixSeconds(absl::Now()); }
+
+// What one Provision call returned.
+struct Call {
+  grpc::Status status;
+  secretd::v1::ProvisionResponse response;
+  std::string request_id;
+};
+
+// A data directory with trust, roles and secrets, attestors, and clients.
+class Environment {
+ public:
+  static absl::StatusOr<std::unique_ptr<Environment>> Create() {
+    auto env = std::unique_ptr<Environment>(new Environment());
+    auto dir = TestDataDir::Create(TempPath("data"));
+    if (!dir.ok()) return dir.status();
+    env->dir = *std::move(dir);
+    const std::string keys_dir = TempPath("attest");
+    if (mkdir(keys_dir.c_str(), 0700) != 0) {
+      return absl::InternalError("mkdir attest");
+    }
+    const std::string impostor_dir = keys_dir + "/impostor";
+    mkdir(impostor_dir.c_str(), 0700);
+    auto main = Attestor::Create(keys_dir, kIssuer, "e2e-key-1");
+    auto impostor = Attestor::Create(impostor_dir, kIssuer, "e2e-key-1");
+    auto other_kid = Attestor::Create(keys_dir, kIssuer, "e2e-key-2");
+    if (!main.ok()) return main.status();
+    if (!impostor.ok()) return impostor.status();
+    if (!other_kid.ok()) return other_kid.status();
+    env->attestor = *std::move(main);
+    env->impostor = *std::move(impostor);
+    env->other_kid = *std::move(other_kid);
+    absl::Status s = env->dir->PutTrust(kIssuer, env->attestor.jwks_json());
+    if (s.ok()) s = env->dir->PutRole("web", kTrust, kRead);
+    if (s.ok()) s = env->dir->PutRole("once", kTrust, kRead, 600, 3600, true);
+    if (s.ok()) s = env->dir->PutRole("closed", kTrustOther, kRead);
+    if (!s.ok()) return s;
+    for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{
+             {"app/db/password", kDbPassword},
+             {"app/tls", kTlsV1},
+             {"app/tls", kTlsV2},
+             {"app/forbidden", "e2e-forbidden-value"},
+             {"other/thing", "e2e-other-value"}}) {
+      auto v = env->dir->PutSecret(name, value);
+      if (!v.ok()) return v.status();
+    }
+    return env;
+  }
+
+  absl::Status StartServer(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--data-dir",       dir->root(),
+                                     "--audience",       kAudience,
+                                     "--metrics-listen", "127.0.0.1:0"};
+    bool has_replica = false;
+    for (const auto& a : extra) has_replica |= a == "--replica-id";
+    if (!has_replica) {
+      args.push_back("--replica-id");
+      args.push_back(replica);
+    }
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto server_or = ServerProcess::Start(args);
+    if (!server_or.ok()) return server_or.status();
+    server = *std::move(server_or);
+    channel = TlsChannel(*dir, server->port());
+    stub = secretd::v1::Broker::NewStub(channel);
+    health = grpc::health::v1::Health::NewStub(channel);
+    return absl::OkStatus();
+  }
+
+  std::string AuditPath() const { return dir->AuditPath(replica); }
+
+  static void Deadline(grpc::ClientContext* ctx) {
+    ctx->set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::seconds(30));
+  }
+
+  secretd::v1::GetChallengeResponse Challenge() {
+    grpc::ClientContext ctx;
+    Deadline(&ctx);
+    secretd::v1::GetChallengeResponse r;
+    grpc::Status s = stub->GetChallenge(&ctx, {}, &r);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return r;
+  }
+
+  std::string Token(const Attestor::IssueOptions& o = {}) {
+    Attestor::IssueOptions options = o;
+    if (options.audience.empty()) options.audience = kAudience;
+    auto t =
+        attestor.Issue(Challenge().challenge(), pair.public_key(), options);
+    EXPECT_THAT(t, IsOk());
+    return t.value_or("");
+  }
+
+  // Claims as secretctl would make them, for in-process signing.
+  Json Claims() {
+    return Json{{"iss", kIssuer},
+                {"sub", "i-0e2e"},
+                {"aud", kAudience},
+                {"iat", Now()},
+                {"exp", Now() + 300},
+                {"jti", keys::Base64UrlEncode(keys::RandomBytes(random, 16))},
+                {"nonce", Challenge().challenge()},
+                {"cnf",
+                 {{"jwk",
+                   {{"kty", "OKP"},
+                    {"crv", "X25519"},
+                    {"x", keys::Base64UrlEncode(pair.public_key())}}}}}};
+  }
+
+  Call RawProvision(const secretd::v1::ProvisionRequest& request) {
+    Call c;
+    grpc::ClientContext ctx;
+    Deadline(&ctx);
+    c.status = stub->Provision(&ctx, request, &c.response);
+    c.request_id = c.status.ok() ? c.response.request_id()
+                                 : RequestIdIn(c.status.error_message());
+    return c;
+  }
+
+  // A Provision that must add exactly one audit record, with its id.
+  Call Provision(const std::string& token, const std::string& role,
+                 const std::vector<std::string>& secrets) {
+    const size_t before = CountProvisionRecords(ReadAuditLog(AuditPath()));
+    secretd::v1::ProvisionRequest request;
+    request.set_attestation_token(token);
+    request.set_role(role);
+    for (const auto& s : secrets) request.add_secrets(s);
+    Call c = RawProvision(request);
+    std::vector<Json> log = ReadAuditLog(AuditPath());
+    EXPECT_EQ(CountProvisionRecords(log), before + 1)
+        << "every Provision adds exactly one audit record";
+    EXPECT_EQ(c.request_id.size(), 16u) << c.status.error_message();
+    EXPECT_EQ(RecordsFor(log, c.request_id).size(), 1u);
+    return c;
+  }
+
+  Json RecordOf(const Call& c) {
+    std::vector<Json> r = RecordsFor(ReadAuditLog(AuditPath()), c.request_id);
+    return r.size() == 1 ? r[0] : Json();
+  }
+
+  // Opens the bundle after checking the release signature with
+  // keys/release.pub.
+  secretd::v1::SecretBundle Open(const secretd::v1::ProvisionResponse& r) {
+    secretd::v1::SecretBundle bundle;
+    auto pub = keys::ReadPublicKeyFile(dir->layout().release_pub);
+    EXPECT_THAT(pub, IsOk());
+    if (!pub.ok()) return bundle;
+    EXPECT_EQ(r.release_key_id(), keys::PublicKeyId(*pub));
+    auto verifier = keys::Ed25519Verifier::Create(*pub);
+    EXPECT_THAT(verifier, IsOk());
+    EXPECT_THAT((*verifier)->Verify(
+                    absl::StrCat(std::string("secretd-release-v1\0", 19),
+                                 pair.public_key(), r.sealed_bundle()),
+                    r.signature()),
+                IsOk());
+    auto opened = keys::OpenSealed(pair, r.sealed_bundle());
+    EXPECT_THAT(opened, IsOk());
+    if (!opened.ok()) return bundle;
+    EXPECT_TRUE(bundle.ParseFromString(
+        std::string(opened->AsStringView(keys::InsecureSecretAccess::Get()))));
+    return bundle;
+  }
+
+  HealthCheckResponse::ServingStatus Health(const std::string& service) {
+    grpc::ClientContext ctx;
+    Deadline(&ctx);
+    HealthCheckRequest req;
+    req.set_service(service);
+    HealthCheckResponse resp;
+    grpc::Status s = health->Check(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.status();
+  }
+
+  std::string Metrics() {
+    auto text = HttpGet(server->metrics_port(), "/metrics");
+    EXPECT_THAT(text, IsOk());
+    return text.value_or("");
+  }
+
+  std::string replica = "e2e";
+  std::unique_ptr<TestDataDir> dir;
+  Attestor attestor, impostor, other_kid;
+  keys::SystemRandom random;
+  keys::X25519KeyPair pair = keys::X25519KeyPair::Generate();
+  std::unique_ptr<ServerProcess> server;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<secretd::v1::Broker::Stub> stub;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health;
+
+ private:
+  Environment() = default;
+};
+
+// One server for the request-level tests (they run in order, sharing it).
+class BrokerE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto env = Environment::Create();
+    if (!env.ok()) {
+      *setup_error_ = env.status().ToString();
+      return;
+    }
+    env_ = env->release();
+    if (absl::Status s = env_->StartServer(); !s.ok()) {
+      *setup_error_ = s.ToString();
+    }
+  }
+  static void TearDownTestSuite() {
+    delete env_;
+    env_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_TRUE(setup_error_->empty()) << *setup_error_;
+    ASSERT_NE(env_, nullptr);
+  }
+
+  void ExpectTokenRejected(const std::string& token,
+                           const std::string& reason) {
+    Call c = env_->Provision(token, "web", {"app/db/password"});
+    EXPECT_EQ(c.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(c.status.error_message(),
+              absl::StrCat("attestation token rejected (request ", c.request_id,
+                           "); an operator can find the reason in the audit "
+                           "log"));
+    Json r = env_->RecordOf(c);
+    EXPECT_EQ(r["reason"], reason);
+    EXPECT_EQ(r["decision"], "deny");
+    EXPECT_EQ(r["status"], "UNAUTHENTICATED");
+    EXPECT_EQ(r["token_sha256"], keys::Sha256Hex(token));
+    EXPECT_EQ(r["released"], Json::array());
+  }
+
+  static Environment* env_;
+  static std::string* setup_error_;
+};
+Environment* BrokerE2eTest::env_ = nullptr;
+std::string* BrokerE2eTest::setup_error_ = new std::string();
+
+TEST_F(BrokerE2eTest, StartupLineNamesAddressAudienceReplicaAndReleaseKey) {
+  const Json& line = env_->server->startup_line();
+  EXPECT_EQ(line["listen"], absl::StrCat("127.0.0.1:", env_->server->port()));
+  EXPECT_EQ(line["audience"], kAudience);
+  EXPECT_EQ(line["replica"], "e2e");
+  EXPECT_EQ(line["release_key_id"], env_->dir->release_key_id());
+  EXPECT_EQ(line["tls"], true);
+}
+
+TEST_F(BrokerE2eTest, GetChallengeGivesAFreshChallengeAndTheAudience) {
+  const int64_t now = Now();
+  secretd::v1::GetChallengeResponse c = env_->Challenge();
+  EXPECT_EQ(c.audience(), kAudience);
+  EXPECT_EQ(c.challenge().size(), 54u);
+  EXPECT_GE(c.expires_at(), now + 299);
+  EXPECT_LE(c.expires_at(), now + 302);
+  EXPECT_NE(env_->Challenge().challenge(), c.challenge());
+}
+
+TEST_F(BrokerE2eTest, FullFlowReleasesABundleThatAnswersTheRequest) {
+  const std::string token = env_->Token();
+  Call c = env_->Provision(token, "web", {"app/db/password", "app/tls@1"});
+  ASSERT_TRUE(c.status.ok()) << c.status.error_message();
+  secretd::v1::SecretBundle b = env_->Open(c.response);
+  EXPECT_EQ(b.request_id(), c.response.request_id());
+  EXPECT_EQ(b.role(), "web");
+  EXPECT_EQ(b.subject(), "i-0e2e");
+  EXPECT_EQ(b.token_sha256(), keys::Sha256(token));
+  EXPECT_EQ(b.expires_at(), c.response.expires_at());
+  EXPECT_NEAR(b.expires_at(), b.issued_at() + 3600, 0);
+  ASSERT_EQ(b.secrets_size(), 2);
+  EXPECT_EQ(b.secrets(0).name(), "app/db/password");
+  EXPECT_EQ(b.secrets(0).version(), 1);
+  EXPECT_EQ(b.secrets(0).value(), kDbPassword);
+  EXPECT_EQ(b.secrets(1).name(), "app/tls");
+  EXPECT_EQ(b.secrets(1).version(), 1);
+  EXPECT_EQ(b.secrets(1).value(), kTlsV1);
+
+  Json r = env_->RecordOf(c);
+  EXPECT_EQ(r["type"], "provision");
+  EXPECT_EQ(r["replica"], "e2e");
+  EXPECT_EQ(r["decision"], "allow");
+  EXPECT_EQ(r["reason"], "ok");
+  EXPECT_EQ(r["status"], "OK");
+  EXPECT_EQ(r["subject"], "i-0e2e");
+  EXPECT_EQ(r["issuer"], kIssuer);
+  EXPECT_EQ(r["role"], "web");
+  EXPECT_EQ(r["token_sha256"], keys::Sha256Hex(token));
+  EXPECT_EQ(r["recipient_key_sha256"],
+            keys::Sha256Hex(env_->pair.public_key()));
+  EXPECT_EQ(r["source_ip"], "127.0.0.1");
+  EXPECT_EQ(r["released"],
+            Json::parse(R"([{"name":"app/db/password","version":1},
+                                           {"name":"app/tls","version":1}])"));
+  EXPECT_EQ(r["expires_at"], c.response.expires_at());
+}
+
+TEST_F(BrokerE2eTest, CurrentVersionIsReleasedWhenNoneIsPinned) {
+  Call c = env_->Provision(env_->Token(), "web", {"app/tls"});
+  ASSERT_TRUE(c.status.ok()) << c.status.error_message();
+  secretd::v1::SecretBundle b = env_->Open(c.response);
+  ASSERT_EQ(b.secrets_size(), 1);
+  EXPECT_EQ(b.secrets(0).version(), 2);
+  EXPECT_EQ(b.secrets(0).value(), kTlsV2);
+}
+
+TEST_F(BrokerE2eTest, HealthIsServingForTheServerAndTheBroker) {
+  EXPECT_EQ(env_->Health(""), HealthCheckResponse::SERVING);
+  EXPECT_EQ(env_->Health("secretd.v1.Broker"), HealthCheckResponse::SERVING);
+}
+
+TEST_F(BrokerE2eTest, BadSignatureIsRejected) {
+  Attestor::IssueOptions o;
+  o.audience = kAudience;
+  auto token = env_->impostor.Issue(env_->Challenge().challenge(),
+                                    env_->pair.public_key(), o);
+  ASSERT_THAT(token, IsOk());
+  ExpectTokenRejected(*token, "token.bad_signature");
+}
+
+TEST_F(BrokerE2eTest, UnknownIssuerIsRejected) {
+  Attestor::IssueOptions o;
+  o.issuer = "attest.unknown";
+  ExpectTokenRejected(env_->Token(o), "token.unknown_issuer");
+}
+
+TEST_F(BrokerE2eTest, UnknownKidIsRejected) {
+  Attestor::IssueOptions o;
+  o.audience = kAudience;
+  auto token = env_->other_kid.Issue(env_->Challenge().challenge(),
+                                     env_->pair.public_key(), o);
+  ASSERT_THAT(token, IsOk());
+  ExpectTokenRejected(*token, "token.unknown_kid");
+}
+
+TEST_F(BrokerE2eTest, ExpiredTokenIsRejected) {
+  Attestor::IssueOptions o;
+  o.extra_claims =
+      absl::StrCat(R"({"iat":)", Now() - 400, R"(,"exp":)", Now() - 100, "}");
+  ExpectTokenRejected(env_->Token(o), "token.expired");
+}
+
+TEST_F(BrokerE2eTest, TokenNotYetValidIsRejected) {
+  Attestor::IssueOptions o;
+  o.extra_claims = absl::StrCat(R"({"nbf":)", Now() + 120, "}");
+  ExpectTokenRejected(env_->Token(o), "token.not_yet_valid");
+}
+
+TEST_F(BrokerE2eTest, WrongAudienceIsRejected) {
+  Attestor::IssueOptions o;
+  o.audience = "another.broker";
+  ExpectTokenRejected(env_->Token(o), "token.wrong_audience");
+}
+
+TEST_F(BrokerE2eTest, LifetimeLongerThanTheRoleAllowsIsRejected) {
+  Attestor::IssueOptions o;
+  o.ttl_seconds = 3600;  // the role allows 600
+  ExpectTokenRejected(env_->Token(o), "token.lifetime_too_long");
+}
+
+TEST_F(BrokerE2eTest, MissingNonceIsRejected) {
+  Json claims = env_->Claims();
+  claims.erase("nonce");
+  auto token = env_->attestor.SignClaims(claims);
+  ASSERT_THAT(token, IsOk());
+  ExpectTokenRejected(*token, "token.nonce_missing");
+}
+
+TEST_F(BrokerE2eTest, ForgedNonceIsRejected) {
+  Attestor::IssueOptions o;
+  o.audience = kAudience;
+  auto token = env_->attestor.Issue(
+      keys::Base64UrlEncode(keys::RandomBytes(env_->random, 40)),
+      env_->pair.public_key(), o);
+  ASSERT_THAT(token, IsOk());
+  ExpectTokenRejected(*token, "token.nonce_invalid");
+}
+
+TEST_F(BrokerE2eTest, ExpiredNonceIsRejected) {
+  // A genuine challenge of this broker's key, issued 400 s ago.
+  common::testing::FakeClock then(absl::Now() - absl::Seconds(400));
+  auto challenger =
+      keys::Challenger::FromKek(env_->dir->keyring().Current()->current);
+  ASSERT_THAT(challenger, IsOk());
+  Attestor::IssueOptions o;
+  o.audience = kAudience;
+  auto token = env_->attestor.Issue(challenger->Issue(then, env_->random).value,
+                                    env_->pair.public_key(), o);
+  ASSERT_THAT(token, IsOk());
+  ExpectTokenRejected(*token, "token.nonce_expired");
+}
+
+TEST_F(BrokerE2eTest, MissingCnfIsRejected) {
+  Json claims = env_->Claims();
+  claims.erase("cnf");
+  auto token = env_->attestor.SignClaims(claims);
+  ASSERT_THAT(token, IsOk());
+  ExpectTokenRejected(*token, "token.cnf_missing");
+}
+
+TEST_F(BrokerE2eTest, InvalidCnfKeyIsRejected) {
+  Json claims = env_->Claims();
+  claims["cnf"]["jwk"]["x"] = keys::Base64UrlEncode(std::string(32, '\0'));
+  auto token = env_->attestor.SignClaims(claims);
+  ASSERT_THAT(token, IsOk());
+  ExpectTokenRejected(*token, "token.cnf_invalid");
+}
+
+TEST_F(BrokerE2eTest, ClaimsThatWouldAliasInThePolicyContextAreRejected) {
+  Attestor::IssueOptions o;
+  o.extra_claims = R"({"tags":{"env":"quarantine"},"TAGS":{"env":"prod"}})";
+  ExpectTokenRejected(env_->Token(o), "token.claim_invalid");
+}
+
+TEST_F(BrokerE2eTest, TrustPolicyDenyIsPermissionDenied) {
+  Attestor::IssueOptions o;
+  o.extra_claims = R"({"tags":{"env":"quarantine"}})";
+  Call c = env_->Provision(env_->Token(o), "web", {"app/db/password"});
+  EXPECT_EQ(c.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(c.status.error_message(),
+            absl::StrCat("permission denied: this token may not assume role "
+                         "\"web\" (request ",
+                         c.request_id, ")"));
+  Json r = env_->RecordOf(c);
+  EXPECT_EQ(r["reason"], "trust.explicit_deny");
+  EXPECT_EQ(r["statements"][0]["sid"], "NoQuarantine");
+}
+
+TEST_F(BrokerE2eTest, TrustPolicyWithoutAMatchingStatementIsPermissionDenied) {
+  Call c = env_->Provision(env_->Token(), "closed", {"app/db/password"});
+  EXPECT_EQ(c.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(env_->RecordOf(c)["reason"], "trust.implicit_deny");
+}
+
+TEST_F(BrokerE2eTest, OneDeniedSecretAmongSeveralReleasesNothing) {
+  Call c = env_->Provision(env_->Token(), "web",
+                           {"app/db/password", "app/forbidden", "app/tls"});
+  EXPECT_EQ(c.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(c.status.error_message(),
+            absl::StrCat("permission denied: role \"web\" may not read secret "
+                         "\"app/forbidden\" (request ",
+                         c.request_id, ")"));
+  EXPECT_EQ(c.response.sealed_bundle(), "");
+  Json r = env_->RecordOf(c);
+  EXPECT_EQ(r["reason"], "permission.explicit_deny");
+  EXPECT_EQ(r["decision"], "deny");
+  EXPECT_EQ(r["released"], Json::array());
+  EXPECT_EQ(r["denied"], Json::parse(R"(["app/forbidden"])"));
+}
+
+TEST_F(BrokerE2eTest, UnknownSecretGetsTheSameAnswerAsADeniedOne) {
+  Call unknown = env_->Provision(env_->Token(), "web", {"app/no-such"});
+  Call denied = env_->Provision(env_->Token(), "web", {"other/thing"});
+  EXPECT_EQ(unknown.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(denied.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(unknown.status.error_message(),
+            absl::StrCat("permission denied: role \"web\" may not read secret "
+                         "\"app/no-such\" (request ",
+                         unknown.request_id, ")"));
+  EXPECT_EQ(env_->RecordOf(unknown)["reason"], "secret.not_found");
+  EXPECT_EQ(env_->RecordOf(denied)["reason"], "permission.implicit_deny");
+}
+
+TEST_F(BrokerE2eTest, UnknownRoleIsPermissionDenied) {
+  Call c = env_->Provision(env_->Token(), "no-such-role", {"app/tls"});
+  EXPECT_EQ(c.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(env_->RecordOf(c)["reason"], "role.not_found");
+}
+
+TEST_F(BrokerE2eTest, SingleUseTokenReplayIsRejected) {
+  const std::string token = env_->Token();
+  Call first = env_->Provision(token, "once", {"app/tls"});
+  ASSERT_TRUE(first.status.ok()) << first.status.error_message();
+  Call second = env_->Provision(token, "once", {"app/tls"});
+  EXPECT_EQ(second.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(env_->RecordOf(second)["reason"], "token.replayed");
+}
+
+TEST_F(BrokerE2eTest, MalformedRequestsAreInvalidArgument) {
+  struct Case {
+    std::string role;
+    std::vector<std::string> secrets;
+    std::string reason;
+  };
+  for (const Case& k : std::vector<Case>{
+           {"web", {"app/../etc"}, "request.invalid_secret_name"},
+           {"", {"app/tls"}, "request.invalid_role"},
+           {"web", {"app/tls", "app/tls@1"}, "request.duplicate_secret"},
+           {"web", {}, "request.no_secrets"}}) {
+    Call c = env_->Provision(env_->Token(), k.role, k.secrets);
+    EXPECT_EQ(c.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << k.reason;
+    EXPECT_EQ(env_->RecordOf(c)["reason"], k.reason);
+  }
+  Call empty = env_->Provision("", "web", {"app/tls"});
+  EXPECT_EQ(empty.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(env_->RecordOf(empty)["reason"], "request.token_missing");
+}
+
+TEST_F(BrokerE2eTest, RequestsOverTheLimitsAreResourceExhausted) {
+  std::vector<std::string> many;
+  for (int i = 0; i < 65; ++i) many.push_back(absl::StrCat("app/s", i));
+  Call too_many = env_->Provision(env_->Token(), "web", many);
+  EXPECT_EQ(too_many.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(env_->RecordOf(too_many)["reason"], "request.too_many_secrets");
+
+  Call big_token =
+      env_->Provision(std::string(17 * 1024, 'e'), "web", {"app/tls"});
+  EXPECT_EQ(big_token.status.error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(env_->RecordOf(big_token)["reason"], "request.token_too_large");
+
+  // Over --max-request-bytes gRPC refuses the message before the broker
+  // sees it: no request id and no record.
+  const size_t before = CountProvisionRecords(ReadAuditLog(env_->AuditPath()));
+  secretd::v1::ProvisionRequest huge;
+  huge.set_attestation_token(env_->Token());
+  huge.set_role(std::string(70 * 1024, 'r'));
+  huge.add_secrets("app/tls");
+  Call c = env_->RawProvision(huge);
+  EXPECT_EQ(c.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(CountProvisionRecords(ReadAuditLog(env_->AuditPath())), before);
+}
+
+TEST_F(BrokerE2eTest, MetricsCountRequestsAndDecisions) {
+  ASSERT_TRUE(env_->Provision(env_->Token(), "web", {"app/tls"}).status.ok());
+  const std::string text = env_->Metrics();
+  EXPECT_GE(MetricValue(
+                text, R"(secretd_requests_total{method="Provision",code="OK"})")
+                .value_or(0),
+            1);
+  EXPECT_GE(
+      MetricValue(
+          text,
+          R"(secretd_provision_decisions_total{decision="allow",reason="ok"})")
+          .value_or(0),
+      1);
+  EXPECT_EQ(MetricValue(text, R"(secretd_healthy{component="audit"})"), 1);
+  EXPECT_GE(MetricValue(text, "secretd_audit_fsync_seconds_count").value_or(0),
+            1);
+  EXPECT_THAT(text, HasSubstr("secretd_request_duration_seconds_bucket"));
+}
+
+TEST_F(BrokerE2eTest, LogsCarryRequestIdsButNoSecretOrToken) {
+  const std::string token = env_->Token();
+  Call c = env_->Provision(token, "web", {"app/db/password"});
+  ASSERT_TRUE(c.status.ok());
+  EXPECT_TRUE(env_->server->WaitForLog([&](const Json& j) {
+    return j.value("request_id", "") == c.request_id;
+  }));
+  const std::string log = env_->server->LogText();
+  EXPECT_THAT(log, Not(HasSubstr(kDbPassword)));
+  EXPECT_THAT(log, Not(HasSubstr(token.substr(token.rfind('.') + 1))));
+  EXPECT_THAT(log, Not(HasSubstr(token.substr(0, 30))));
+}
+
+// ---- Whole-process behaviour: each test has its own server. ----
+
+class BrokerProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto env = Environment::Create();
+    ASSERT_THAT(env, IsOk());
+    env_ = *std::move(env);
+  }
+  std::unique_ptr<Environment> env_;
+};
+
+TEST_F(BrokerProcessTest, AuditLogVerifiesAndHoldsNoSecretValueOrToken) {
+  ASSERT_OK(env_->StartServer());
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 5; ++i) {
+    tokens.push_back(env_->Token());
+    ASSERT_TRUE(
+        env_->Provision(tokens.back(), "web", {"app/db/password", "app/tls"})
+            .status.ok());
+  }
+  tokens.push_back(env_->Token());
+  env_->Provision(tokens.back(), "web", {"app/forbidden"});
+  env_->server->Signal(SIGTERM);
+  EXPECT_EQ(env_->server->WaitExit(), 0);
+
+  EXPECT_OK(VerifyAuditLog(*env_->dir, env_->AuditPath()));
+  // And the auditors' tool accepts it, every record signed.
+  common::testing::ProcessResult verify = common::testing::RunProcess(
+      {kSecretctlBinary, "--data-dir", env_->dir->root(), "audit", "verify",
+       "--require-signed", env_->AuditPath()});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  std::vector<Json> log = ReadAuditLog(env_->AuditPath());
+  EXPECT_EQ(CountProvisionRecords(log), 6u);
+  ASSERT_FALSE(log.empty());
+  EXPECT_EQ(log.back()["type"], "checkpoint");
+  EXPECT_EQ(log.back()["reason"], "shutdown");
+  std::string raw;
+  for (const Json& j : log) raw += j.dump();
+  for (const char* value : {kDbPassword, kTlsV1, kTlsV2}) {
+    EXPECT_THAT(raw, Not(HasSubstr(value)));
+    EXPECT_THAT(raw, Not(HasSubstr(keys::Base64UrlEncode(value))));
+  }
+  for (const std::string& t : tokens) {
+    EXPECT_THAT(raw, Not(HasSubstr(t.substr(t.rfind('.') + 1))))
+        << "a token signature is in the audit log";
+    EXPECT_THAT(raw, Not(HasSubstr(t.substr(t.find('.') + 1, 40))))
+        << "a token payload is in the audit log";
+  }
+}
+
+TEST_F(BrokerProcessTest, FailsClosedWhileAuditWritesFailAndRecovers) {
+  ASSERT_OK(env_->StartServer());
+  ASSERT_TRUE(env_->Provision(env_->Token(), "web", {"app/tls"}).status.ok());
+  const std::vector<Json> before = ReadAuditLog(env_->AuditPath());
+  struct stat st;
+  ASSERT_EQ(stat(env_->AuditPath().c_str(), &st), 0);
+
+  // The audit file may not grow: every write fails with EFBIG.
+  struct rlimit old_limit;
+  ASSERT_EQ(prlimit(env_->server->pid(), RLIMIT_FSIZE, nullptr, &old_limit), 0);
+  struct rlimit small = old_limit;
+  small.rlim_cur = static_cast<rlim_t>(st.st_size);
+  ASSERT_EQ(prlimit(env_->server->pid(), RLIMIT_FSIZE, &small, nullptr), 0)
+      << strerror(errno);
+
+  secretd::v1::ProvisionRequest request;
+  request.set_attestation_token(env_->Token());
+  request.set_role("web");
+  request.add_secrets("app/db/password");
+  Call failed = env_->RawProvision(request);
+  EXPECT_EQ(failed.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(failed.response.sealed_bundle(), "");
+  EXPECT_EQ(failed.response.signature(), "");
+  EXPECT_THAT(failed.status.error_message(),
+              HasSubstr("cannot write its audit log, so nothing was released"));
+  // Denials fail the same way: nothing is answered without its record.
+  Call denied = env_->RawProvision([&] {
+    secretd::v1::ProvisionRequest r = request;
+    r.set_attestation_token("x.y.z");
+    return r;
+  }());
+  EXPECT_EQ(denied.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(env_->Health(""), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(env_->Health("secretd.v1.Broker"),
+            HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(
+      MetricValue(env_->Metrics(), R"(secretd_healthy{component="audit"})"), 0);
+  // Nothing was added to the log (the failed tail was cut back).
+  ASSERT_EQ(stat(env_->AuditPath().c_str(), &st), 0);
+  EXPECT_EQ(static_cast<rlim_t>(st.st_size), small.rlim_cur);
+
+  ASSERT_EQ(prlimit(env_->server->pid(), RLIMIT_FSIZE, &old_limit, nullptr), 0);
+  Call ok = env_->Provision(env_->Token(), "web", {"app/db/password"});
+  ASSERT_TRUE(ok.status.ok()) << ok.status.error_message();
+  EXPECT_EQ(env_->Open(ok.response).secrets(0).value(), kDbPassword);
+  EXPECT_EQ(env_->Health(""), HealthCheckResponse::SERVING);
+  EXPECT_EQ(CountProvisionRecords(ReadAuditLog(env_->AuditPath())),
+            CountProvisionRecords(before) + 1);
+  env_->server->Signal(SIGTERM);
+  EXPECT_EQ(env_->server->WaitExit(), 0);
+  EXPECT_OK(VerifyAuditLog(*env_->dir, env_->AuditPath()));
+}
+
+TEST_F(BrokerProcessTest, SigtermLetsCallsInFlightFinish) {
+  ASSERT_OK(env_->StartServer({"--test-only-provision-delay", "3s"}));
+  constexpr int kCalls = 4;
+  std::vector<std::string> tokens;
+  for (int i = 0; i < kCalls; ++i) tokens.push_back(env_->Token());
+  std::vector<Call> calls(kCalls);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCalls; ++i) {
+    threads.emplace_back([&, i] {
+      secretd::v1::ProvisionRequest r;
+      r.set_attestation_token(tokens[i]);
+      r.set_role("web");
+      r.add_secrets("app/db/password");
+      calls[i] = env_->RawProvision(r);
+    });
+  }
+  // Wait until the server holds all of them.
+  bool in_flight = false;
+  for (int i = 0; i < 500 && !in_flight; ++i) {
+    in_flight = MetricValue(env_->Metrics(), "secretd_provisions_in_flight")
+                    .value_or(0) == kCalls;
+    if (!in_flight) absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_TRUE(in_flight);
+  env_->server->Signal(SIGTERM);
+  for (auto& t : threads) t.join();
+  for (const Call& c : calls) {
+    ASSERT_TRUE(c.status.ok()) << c.status.error_message();
+    EXPECT_EQ(env_->Open(c.response).secrets(0).value(), kDbPassword);
+  }
+  EXPECT_EQ(env_->server->WaitExit(), 0);
+  std::vector<Json> log = ReadAuditLog(env_->AuditPath());
+  EXPECT_EQ(CountProvisionRecords(log), static_cast<size_t>(kCalls));
+  ASSERT_FALSE(log.empty());
+  EXPECT_EQ(log.back()["type"], "checkpoint");
+  EXPECT_EQ(log.back()["reason"], "shutdown");
+  EXPECT_OK(VerifyAuditLog(*env_->dir, env_->AuditPath()));
+}
+
+TEST_F(BrokerProcessTest, SighupReloadsTheState) {
+  ASSERT_OK(env_->StartServer({"--refresh-interval", "1h"}));
+  const int64_t counter = env_->server->startup_line()["change_counter"];
+  Call before = env_->Provision(env_->Token(), "web", {"other/thing"});
+  EXPECT_EQ(before.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_OK(env_->dir->PutRole("web", kTrust, kReadOther));
+  // No poll for an hour: the change is not seen yet.
+  Call still = env_->Provision(env_->Token(), "web", {"other/thing"});
+  EXPECT_EQ(still.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  env_->server->Signal(SIGHUP);
+  ASSERT_TRUE(env_->server->WaitForLog([&](const Json& j) {
+    return j.value("msg", "") == "state loaded" &&
+           j.value("change_counter", int64_t{0}) > counter;
+  }));
+  EXPECT_TRUE(env_->server->WaitForLog(
+      [](const Json& j) { return j.value("msg", "") == "keyring reloaded"; }));
+  Call after = env_->Provision(env_->Token(), "web", {"other/thing"});
+  ASSERT_TRUE(after.status.ok()) << after.status.error_message();
+  EXPECT_EQ(env_->Open(after.response).secrets(0).value(), "e2e-other-value");
+}
+
+TEST_F(BrokerProcessTest, StoreChangesArePickedUpByThePoll) {
+  ASSERT_OK(env_->StartServer({"--refresh-interval", "100ms"}));
+  const int64_t counter = env_->server->startup_line()["change_counter"];
+  ASSERT_OK(env_->dir->PutRole("late", kTrust, kReadOther));
+  ASSERT_TRUE(env_->server->WaitForLog([&](const Json& j) {
+    return j.value("msg", "") == "state loaded" &&
+           j.value("change_counter", int64_t{0}) > counter;
+  }));
+  Call c = env_->Provision(env_->Token(), "late", {"other/thing"});
+  ASSERT_TRUE(c.status.ok()) << c.status.error_message();
+}
+
+TEST_F(BrokerProcessTest, KekRotatedElsewhereIsPickedUpByReloadingOnce) {
+  ASSERT_OK(env_->StartServer());
+  const std::string token = env_->Token();  // challenge under the old KEK
+  // Another replica (this process) rotates the KEK: every row is rewrapped.
+  auto rotated =
+      env_->dir->keyring().RotateKek(env_->dir->store(), env_->dir->random());
+  ASSERT_THAT(rotated, IsOk());
+  Call c = env_->Provision(token, "web", {"app/db/password"});
+  ASSERT_TRUE(c.status.ok()) << c.status.error_message();
+  EXPECT_EQ(env_->Open(c.response).secrets(0).value(), kDbPassword);
+  EXPECT_TRUE(env_->server->WaitForLog([](const Json& j) {
+    return absl::StrContains(j.value("msg", ""), "keyring reloaded");
+  }));
+}
+
+TEST_F(BrokerProcessTest, CallsOverTheInFlightLimitAreRefusedAndAudited) {
+  ASSERT_OK(env_->StartServer(
+      {"--max-in-flight", "1", "--test-only-provision-delay", "2s"}));
+  const std::string first_token = env_->Token();
+  const std::string second_token = env_->Token();
+  Call first;
+  std::thread t([&] {
+    secretd::v1::ProvisionRequest r;
+    r.set_attestation_token(first_token);
+    r.set_role("web");
+    r.add_secrets("app/tls");
+    first = env_->RawProvision(r);
+  });
+  bool busy = false;
+  for (int i = 0; i < 500 && !busy; ++i) {
+    busy = MetricValue(env_->Metrics(), "secretd_provisions_in_flight")
+               .value_or(0) == 1;
+    if (!busy) absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_TRUE(busy);
+  secretd::v1::ProvisionRequest r;
+  r.set_attestation_token(second_token);
+  r.set_role("web");
+  r.add_secrets("app/tls");
+  Call over = env_->RawProvision(r);
+  t.join();
+  EXPECT_EQ(over.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(first.status.ok()) << first.status.error_message();
+  std::vector<Json> records =
+      RecordsFor(ReadAuditLog(env_->AuditPath()), over.request_id);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]["reason"], "request.over_limit");
+}
+
+TEST_F(BrokerProcessTest, TwoReplicasOnOneDataDirWriteTheirOwnLogs) {
+  auto a = ServerProcess::Start(
+      {"--data-dir", env_->dir->root(), "--audience", kAudience});
+  auto b = ServerProcess::Start(
+      {"--data-dir", env_->dir->root(), "--audience", kAudience});
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  const std::string ra = (*a)->startup_line()["replica"];
+  const std::string rb = (*b)->startup_line()["replica"];
+  EXPECT_NE(ra, rb);
+  EXPECT_NE((*a)->startup_line()["audit_file"],
+            (*b)->startup_line()["audit_file"]);
+  // A third one claiming replica a's id cannot take its file.
+  auto c = ServerProcess::Start({"--data-dir", env_->dir->root(), "--audience",
+                                 kAudience, "--replica-id", ra});
+  EXPECT_FALSE(c.ok());
+}
+
+TEST(BrokerStartupTest, MissingDataDirectoryFailsWithTheStoreMessage) {
+  const std::string missing = TempPath("no-such-dir");
+  common::testing::ProcessResult r = common::testing::RunProcess(
+      {kSecretdBinary, "serve", "--data-dir", missing, "--listen",
+       "127.0.0.1:0", "--audience", kAudience});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(
+      r.err,
+      HasSubstr(absl::StrCat(
+          "secretd: no store at \"", missing, "/store.db\" (--data-dir ",
+          missing, "); run \"secretctl init --data-dir ", missing,
+          "\" first, or point --data-dir at an initialised directory\n")));
+}
+
+TEST(BrokerStartupTest, PlaintextIsRefusedOffLoopback) {
+  common::testing::ProcessResult r = common::testing::RunProcess(
+      {kSecretdBinary, "serve", "--data-dir", "/nonexistent", "--listen",
+       "0.0.0.0:0", "--audience", kAudience, "--plaintext"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--plaintext is allowed only on a loopback"));
+}
+
+}  // namespace
+}  // namespace secretd::testing
