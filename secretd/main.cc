@@ -1,3 +1,4 @@
+#include <pwd.h>
 // secretd: the broker daemon (docs/DESIGN.md §8, docs/broker.md).
 //
 //   secretd serve --data-dir DIR --listen HOST:PORT --audience AUD [...]
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -18,6 +20,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/process_hardening.h"
+#include "secretd/server/admin_subsystem.h"
 #include "secretd/server/invoke.h"
 #include "secretd/server/runtime.h"
 
@@ -110,6 +113,21 @@ absl::StatusOr<BrokerOptions> BrokerOptionsFrom(const Invocation& inv,
   return options;
 }
 
+// A numeric uid or a user name.
+absl::StatusOr<uid_t> ParseUid(const std::string& v) {
+  uint32_t n = 0;
+  if (absl::SimpleAtoi(v, &n)) return static_cast<uid_t>(n);
+  struct passwd pw;
+  struct passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  if (getpwnam_r(v.c_str(), &pw, buf.data(), buf.size(), &found) == 0 &&
+      found != nullptr) {
+    return found->pw_uid;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--admin-uid \"", v, "\" is neither a number nor a known user"));
+}
+
 int Serve(const Invocation& inv) {
   if (!SetLogLevel(inv)) return common::cli::kExitUsage;
   ServeConfig config;
@@ -180,10 +198,22 @@ int Serve(const Invocation& inv) {
   signal(SIGPIPE, SIG_IGN);
   RouteGrpcLogsToLogger();
 
+  std::vector<uid_t> admin_uids;
+  for (const std::string& v : inv.GetAll("admin-uid")) {
+    absl::StatusOr<uid_t> uid = ParseUid(v);
+    if (!uid.ok()) return inv.UsageError(uid.status().message());
+    admin_uids.push_back(*uid);
+  }
+  const std::string admin_socket = inv.Get("admin-socket");
+
   common::RealClock clock;
   absl::StatusOr<std::unique_ptr<BrokerRuntime>> runtime =
       BrokerRuntime::Open(std::move(config), clock);
   if (!runtime.ok()) return StartupFailure(runtime.status());
+  if (admin_socket != "off") {
+    (*runtime)->AddSubsystem(
+        std::make_unique<AdminSubsystem>(admin_socket, std::move(admin_uids)));
+  }
   if (absl::Status s = (*runtime)->Start(); !s.ok()) {
     return StartupFailure(s);
   }
@@ -278,6 +308,13 @@ common::cli::Program MakeProgram() {
       {"audience", "AUD", "the audience tokens must name in \"aud\"", false,
        true},
       {"plaintext", "", "serve without TLS (loopback addresses only)"},
+      {"admin-socket", "PATH|off",
+       "where to serve the Admin service (default DATA_DIR/admin.sock; "
+       "\"off\" serves none)"},
+      {"admin-uid", "UID|USER",
+       "allow this uid (or user name) on the admin socket; repeatable "
+       "(default: only the broker's own uid)",
+       true},
       {"metrics-listen", "HOST:PORT",
        "serve Prometheus metrics (GET /metrics, /healthz) here"},
       {"max-request-bytes", "N",
