@@ -190,13 +190,15 @@ class AdminClient {
   static std::unique_ptr<AdminClient> Connect(const Invocation& inv,
                                               int* exit_code) {
     const std::string dir = inv.Get("data-dir");
-    if (dir.empty()) {
+    const std::string socket = inv.Get("admin-socket");
+    if (dir.empty() && socket.empty()) {
       *exit_code = inv.UsageError(
           "--data-dir DIR is required: the data directory of the broker to "
-          "administer");
+          "administer (or --admin-socket PATH for a replica's own socket)");
       return nullptr;
     }
-    const secretd::DataDirLayout layout(dir);
+    secretd::DataDirLayout layout(dir.empty() ? "." : dir);
+    if (!socket.empty()) layout.admin_socket = socket;
     absl::StatusOr<secretd::UniqueFd> fd =
         secretd::ConnectUnixSocket(layout.admin_socket);
     if (!fd.ok()) {
@@ -239,16 +241,21 @@ class AdminClient {
                                   const secretd::DataDirLayout& layout,
                                   const absl::Status& s) {
     const std::string hint =
-        absl::StrCat("is secretd serve running with --data-dir ", dir, "?");
+        dir.empty()
+            ? absl::StrCat("is secretd serve running with --admin-socket ",
+                           layout.admin_socket, "?")
+            : absl::StrCat("is secretd serve running with --data-dir ", dir,
+                           "?");
     struct stat st;
     switch (s.code()) {
       case absl::StatusCode::kNotFound:
-        if (stat(dir.c_str(), &st) != 0) {
+        if (!dir.empty() && stat(dir.c_str(), &st) != 0) {
           return absl::StrCat("there is no data directory at ", Quote(dir),
                               "; make one with \"secretctl init --data-dir ",
                               dir, "\", or give the right --data-dir");
         }
-        return absl::StrCat("no broker is serving ", dir, ": ",
+        return absl::StrCat("no broker is serving ",
+                            dir.empty() ? layout.admin_socket : dir, ": ",
                             layout.admin_socket, " does not exist; ", hint);
       case absl::StatusCode::kUnavailable:
         return absl::StrCat("no broker is listening on ", layout.admin_socket,

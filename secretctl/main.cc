@@ -12,7 +12,10 @@ namespace secretctl {
 std::vector<common::cli::Flag> GlobalFlags() {
   return {{"data-dir", "DIR",
            "the broker's data directory (secretctl init makes it); admin "
-           "commands talk to DIR/admin.sock"}};
+           "commands talk to DIR/admin.sock"},
+          {"admin-socket", "PATH",
+           "talk to this admin socket instead of DIR/admin.sock (a replica "
+           "started with secretd serve --admin-socket PATH)"}};
 }
 
 }  // namespace secretctl
