@@ -518,6 +518,9 @@ void BrokerRuntime::PurgeLoop() {
     } else if (*purged > 0) {
       common::log::Info("expired token records purged",
                         {{"count", *purged}, {"expired_before", before}});
+    } else {
+      common::log::Debug("expired token records purged",
+                         {{"count", *purged}, {"expired_before", before}});
     }
     // ±10 %: replicas started together spread their purges out.
     const absl::Duration wait =
