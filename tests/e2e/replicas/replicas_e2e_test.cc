@@ -27,6 +27,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/subprocess.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -487,6 +488,21 @@ TEST_F(ReplicasTest, ExpiredTokenRecordsArePurgedOnceAcrossReplicas) {
         }));
   }
   EXPECT_EQ(remaining(), "110");
+}
+
+TEST(ReplicaFlagsTest, StoreNotificationsTakesOnOrOff) {
+  common::testing::ProcessResult r = common::testing::RunProcess(
+      {kSecretdBinary, "serve", "--data-dir", TempPath("none"), "--listen",
+       "127.0.0.1:0", "--audience", kClusterAudience, "--store-notifications",
+       "maybe"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--store-notifications must be on or off"));
+  r = common::testing::RunProcess({kSecretdBinary, "serve", "--data-dir",
+                                   TempPath("none"), "--listen", "127.0.0.1:0",
+                                   "--audience", kClusterAudience,
+                                   "--token-purge-margin", "-1s"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--token-purge-margin"));
 }
 
 }  // namespace
