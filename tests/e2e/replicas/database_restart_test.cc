@@ -6,7 +6,8 @@
 //   - before the stop every call succeeds; while the server is down every
 //     call is UNAVAILABLE (nothing is released);
 //   - after the start every replica serves again by itself, and once it
-//     has, every later call succeeds;
+//     has, every later call succeeds; reconnecting backed off (a handful of
+//     connection attempts against hundreds of failed calls);
 //   - every OK has exactly one audit record, `decision: allow`, in the log
 //     of the replica that answered, and every UNAVAILABLE exactly one,
 //     `decision: deny`, reason store.unavailable (the audit log was
@@ -19,6 +20,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -172,7 +174,9 @@ TEST(DatabaseRestartTest, RequestsFailClosedDuringTheOutageAndRecoverAfter) {
   options.store_url = server->url();
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ReplicaCluster> cluster,
                        ReplicaCluster::Create(options));
-  ASSERT_OK(cluster->StartReplicas(kReplicas, {"--refresh-interval", "200ms"}));
+  ASSERT_OK(cluster->StartReplicas(
+      kReplicas,
+      {"--refresh-interval", "200ms", "--metrics-listen", "127.0.0.1:0"}));
   std::vector<pid_t> pids;
   for (int i = 0; i < kReplicas; ++i) pids.push_back(cluster->server(i).pid());
   ASSERT_OK(cluster->TrustAttestor(0));
@@ -307,6 +311,26 @@ TEST(DatabaseRestartTest, RequestsFailClosedDuringTheOutageAndRecoverAfter) {
   // No replica was restarted.
   for (int i = 0; i < kReplicas; ++i) {
     EXPECT_EQ(cluster->server(i).pid(), pids[i]);
+  }
+  // Reconnection backs off: hundreds of calls failed on each replica while
+  // the server was down, but only a few connection attempts were made.
+  for (int i = 0; i < kReplicas; ++i) {
+    absl::StatusOr<std::string> metrics =
+        HttpGet(cluster->server(i).metrics_port(), "/metrics");
+    ASSERT_THAT(metrics, IsOk());
+    const std::optional<double> failures =
+        MetricValue(*metrics, "secretd_store_connect_failures_total");
+    ASSERT_TRUE(failures.has_value());
+    int failed_calls = 0;
+    for (const Call& c : calls) {
+      failed_calls += c.replica == i && c.code != grpc::StatusCode::OK;
+    }
+    std::cout << cluster->replica_id(i) << ": " << failed_calls
+              << " calls failed, " << *failures
+              << " connection attempts failed\n";
+    EXPECT_GE(*failures, 1);
+    EXPECT_LE(*failures, 20);
+    EXPECT_GT(failed_calls, 5 * *failures);
   }
   for (int code : cluster->StopAll()) EXPECT_EQ(code, 0);
 
