@@ -178,11 +178,20 @@ int Serve(const Invocation& inv) {
                         &config.challenge_ttl},
            DurationFlag{"test-only-provision-delay", absl::ZeroDuration(),
                         &config.test_only_provision_delay},
+           DurationFlag{"token-purge-interval", absl::Minutes(10),
+                        &config.token_purge_interval},
+           DurationFlag{"token-purge-margin", absl::Minutes(5),
+                        &config.token_purge_margin},
        }) {
     absl::StatusOr<absl::Duration> d = GetDuration(inv, f.name, f.fallback);
     if (!d.ok()) return inv.UsageError(d.status().message());
     *f.out = *d;
   }
+  const std::string notifications = inv.Get("store-notifications", "on");
+  if (notifications != "on" && notifications != "off") {
+    return inv.UsageError("--store-notifications must be on or off");
+  }
+  config.store_notifications = notifications == "on";
   if (absl::Status s = ValidateServeConfig(config); !s.ok()) {
     return inv.UsageError(s.message());
   }
@@ -323,7 +332,17 @@ common::cli::Program MakeProgram() {
        "Provision calls handled at once; more get RESOURCE_EXHAUSTED "
        "(default 128)"},
       {"refresh-interval", "DURATION",
-       "how often the store's change counter is polled (default 1s)"},
+       "how often the store's change counter is polled (default 1s); a "
+       "change reaches this replica within this plus one reload"},
+      {"store-notifications", "on|off",
+       "PostgreSQL: also reload on the store's change notifications "
+       "(LISTEN/NOTIFY), within milliseconds of a change (default on)"},
+      {"token-purge-interval", "DURATION",
+       "how often expired single-use token records are deleted (default "
+       "10m)"},
+      {"token-purge-margin", "DURATION",
+       "spare token records expired less than this long ago, in case this "
+       "host's clock runs fast (default 5m)"},
       {"checkpoint-every", "N",
        "sign an audit checkpoint every N records (default 1000; 0: never by "
        "count)"},

@@ -5,7 +5,8 @@
 namespace secretd {
 
 BrokerMetrics::BrokerMetrics(metrics::Registry& registry)
-    : decisions_(registry.AddCounterFamily(
+    : registry_(registry),
+      decisions_(registry.AddCounterFamily(
           "secretd_provision_decisions_total",
           "Provision decisions by decision and audit reason.",
           {"decision", "reason"})),
@@ -103,6 +104,51 @@ void BrokerMetrics::SetInFlight(int64_t in_flight) {
 
 void BrokerMetrics::SetStateChangeCounter(int64_t counter) {
   change_counter_->Set(static_cast<double>(counter));
+}
+
+void BrokerMetrics::EnableStorePoolMetrics() {
+  if (store_idle_ != nullptr) return;
+  auto& connections = registry_.AddGaugeFamily(
+      "secretd_store_connections",
+      "PostgreSQL connections of the pool now, by state: idle or in_use "
+      "(the change listener not included).",
+      {"state"});
+  store_idle_ = &connections.WithLabels({"idle"});
+  store_in_use_ = &connections.WithLabels({"in_use"});
+  store_opened_ =
+      &registry_
+           .AddCounterFamily("secretd_store_connections_opened_total",
+                             "PostgreSQL connections the pool opened.")
+           .WithLabels({});
+  store_connect_failures_ =
+      &registry_
+           .AddCounterFamily("secretd_store_connect_failures_total",
+                             "Failed PostgreSQL connection attempts.")
+           .WithLabels({});
+  store_prepared_ =
+      &registry_
+           .AddCounterFamily("secretd_store_statements_prepared_total",
+                             "Statements prepared (once per statement and "
+                             "connection).")
+           .WithLabels({});
+}
+
+void BrokerMetrics::SetStorePool(int idle, int in_use,
+                                 int64_t connections_opened,
+                                 int64_t connect_failures,
+                                 int64_t statements_prepared) {
+  if (store_idle_ == nullptr) return;
+  store_idle_->Set(idle);
+  store_in_use_->Set(in_use);
+  auto catch_up = [](metrics::Counter* c, int64_t total) {
+    const uint64_t have = c->value();
+    if (total > 0 && static_cast<uint64_t>(total) > have) {
+      c->Increment(static_cast<uint64_t>(total) - have);
+    }
+  };
+  catch_up(store_opened_, connections_opened);
+  catch_up(store_connect_failures_, connect_failures);
+  catch_up(store_prepared_, statements_prepared);
 }
 
 void BrokerMetrics::SetAuditTotals(uint64_t lines, uint64_t flushes,

@@ -7,6 +7,7 @@
 #define SECRETD_SECRETD_SERVER_BROKER_METRICS_H_
 
 #include <array>
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -39,7 +40,16 @@ class BrokerMetrics {
   // The audit writer's totals (lines, flushes, failures), as counters.
   void SetAuditTotals(uint64_t lines, uint64_t flushes, uint64_t failures);
 
+  // PostgreSQL: adds the secretd_store_* families (call once, before
+  // SetStorePool).
+  void EnableStorePoolMetrics();
+  // The PostgreSQL pool: connections now (gauges) and totals since start
+  // (counters). No-op unless EnableStorePoolMetrics ran.
+  void SetStorePool(int idle, int in_use, int64_t connections_opened,
+                    int64_t connect_failures, int64_t statements_prepared);
+
  private:
+  metrics::Registry& registry_;
   static constexpr int kCodes = 17;
   metrics::Family<metrics::Counter>& decisions_;
   metrics::Family<metrics::Counter>& refreshes_;
@@ -53,6 +63,11 @@ class BrokerMetrics {
   metrics::Counter* audit_lines_;
   metrics::Counter* audit_flushes_;
   metrics::Counter* audit_failures_;
+  metrics::Gauge* store_idle_ = nullptr;
+  metrics::Gauge* store_in_use_ = nullptr;
+  metrics::Counter* store_opened_ = nullptr;
+  metrics::Counter* store_connect_failures_ = nullptr;
+  metrics::Counter* store_prepared_ = nullptr;
 };
 
 }  // namespace secretd

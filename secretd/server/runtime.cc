@@ -8,6 +8,7 @@
 #include <sstream>
 #include <utility>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/host_port.h"
@@ -165,8 +166,12 @@ absl::Status ValidateServeConfig(const ServeConfig& config) {
       config.challenge_ttl <= absl::ZeroDuration() ||
       config.token_purge_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "--refresh-interval, --checkpoint-interval and --challenge-ttl must be "
-        "positive durations");
+        "--refresh-interval, --checkpoint-interval, --challenge-ttl and "
+        "--token-purge-interval must be positive durations");
+  }
+  if (config.token_purge_margin < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--token-purge-margin must not be negative");
   }
   if (config.shutdown_grace < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--shutdown-grace must not be negative");
@@ -188,9 +193,11 @@ absl::StatusOr<std::unique_ptr<BrokerRuntime>> BrokerRuntime::Open(
   // of STYLE.md §4.
   ASSIGN_OR_RETURN(rt->store_location_,
                    ParseStoreUrl(rt->config_.store_url, rt->layout_));
-  ASSIGN_OR_RETURN(rt->store_,
-                   OpenStore(rt->store_location_, rt->layout_, clock,
-                             rt->config_.store, &rt->store_description_));
+  ASSIGN_OR_RETURN(
+      rt->store_,
+      OpenStore(rt->store_location_, rt->layout_, clock, rt->config_.store,
+                &rt->store_description_, &rt->postgres_));
+  if (rt->postgres_ != nullptr) rt->metrics_->EnableStorePoolMetrics();
   Keyring::Options keyring_options;
   keyring_options.challenge_ttl = rt->config_.challenge_ttl;
   ASSIGN_OR_RETURN(rt->keyring_, Keyring::Load(rt->layout_, keyring_options));
@@ -322,9 +329,10 @@ absl::Status BrokerRuntime::Start() {
     absl::StatusOr<std::unique_ptr<metrics::MetricsHttpServer>> ms =
         metrics::MetricsHttpServer::Start(
             config_.metrics_listen,
-            [registry, writer, metrics] {
+            [this, registry, writer, metrics] {
               const audit::FileAuditWriter::Stats s = writer->stats();
               metrics->SetAuditTotals(s.lines, s.flushes, s.failures);
+              PublishStoreStats();
               return registry->Render();
             },
             [this] { return serving(); });
@@ -339,6 +347,10 @@ absl::Status BrokerRuntime::Start() {
 
   UpdateHealth();
   housekeeping_ = std::thread([this] { HousekeepingLoop(); });
+  if (postgres_ != nullptr && config_.store_notifications) {
+    change_listener_ = std::thread([this] { ChangeListenerLoop(); });
+  }
+  purger_ = std::thread([this] { PurgeLoop(); });
 
   std::string host;
   int configured_port = 0;
@@ -346,24 +358,28 @@ absl::Status BrokerRuntime::Start() {
   const std::string bound = host.find(':') != std::string::npos
                                 ? absl::StrCat("[", host, "]:", port_)
                                 : absl::StrCat(host, ":", port_);
-  common::log::Info("secretd serving",
-                    {{"listen", bound},
-                     {"port", port_},
-                     {"tls", !config_.plaintext},
-                     {"audience", config_.broker.audience},
-                     {"replica", replica_id_},
-                     {"release_key_id", keyring_->release_signer().key_id()},
-                     {"audit_key_id", keyring_->audit_signer().key_id()},
-                     {"kek_id", keyring_->Current()->current.id()},
-                     {"audit_file", audit_->path()},
-                     {"store", store_description_},
-                     {"change_counter", state_->Current()->change_counter},
-                     {"metrics_port", metrics_port()},
-                     {"pid", static_cast<int64_t>(getpid())}});
+  common::log::Info(
+      "secretd serving",
+      {{"listen", bound},
+       {"port", port_},
+       {"tls", !config_.plaintext},
+       {"audience", config_.broker.audience},
+       {"replica", replica_id_},
+       {"release_key_id", keyring_->release_signer().key_id()},
+       {"audit_key_id", keyring_->audit_signer().key_id()},
+       {"kek_id", keyring_->Current()->current.id()},
+       {"audit_file", audit_->path()},
+       {"store", store_description_},
+       {"change_counter", state_->Current()->change_counter},
+       {"refresh", postgres_ != nullptr && config_.store_notifications
+                       ? "notify+poll"
+                       : "poll"},
+       {"metrics_port", metrics_port()},
+       {"pid", static_cast<int64_t>(getpid())}});
   return absl::OkStatus();
 }
 
-void BrokerRuntime::Poll(bool force, absl::string_view why) {
+bool BrokerRuntime::Poll(bool force, absl::string_view why) {
   absl::StatusOr<StateCache::RefreshResult> r = state_->Refresh(force);
   bool was_healthy;
   {
@@ -386,6 +402,7 @@ void BrokerRuntime::Poll(bool force, absl::string_view why) {
     metrics_->SetStateChangeCounter(state_->Current()->change_counter);
   }
   UpdateHealth();
+  return r.ok();
 }
 
 void BrokerRuntime::RefreshState() { Poll(false, "subsystem change"); }
@@ -442,7 +459,6 @@ void BrokerRuntime::HousekeepingLoop() {
       std::min(config_.refresh_interval, absl::Seconds(1));
   Steady::time_point next_refresh =
       Steady::now() + absl::ToChronoNanoseconds(config_.refresh_interval);
-  Steady::time_point next_purge = Steady::now();
   mu_.Lock();
   while (!stopping_) {
     mu_.AwaitWithTimeout(absl::Condition(&stopping_), tick);
@@ -456,22 +472,70 @@ void BrokerRuntime::HousekeepingLoop() {
     if (absl::Status s = audit_->MaybeCheckpoint(); !s.ok()) {
       common::log::Error("audit checkpoint failed", {{"error", s}});
     }
-    if (now >= next_purge) {
-      absl::StatusOr<int64_t> purged =
-          store_->PurgeExpiredTokenUses(clock_.Now());
-      if (!purged.ok()) {
-        common::log::Warning("purging expired token records failed",
-                             {{"error", purged.status()}});
-      } else if (*purged > 0) {
-        common::log::Info("expired token records purged", {{"count", *purged}});
-      }
-      next_purge =
-          now + absl::ToChronoNanoseconds(config_.token_purge_interval);
-    }
     UpdateHealth();
     mu_.Lock();
   }
   mu_.Unlock();
+}
+
+bool BrokerRuntime::Stopping() {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
+void BrokerRuntime::ChangeListenerLoop() {
+  int64_t known = state_->Current()->change_counter;
+  while (!Stopping()) {
+    // Returns as soon as any replica commits a change (a notification), or
+    // after refresh_interval with the counter then.
+    absl::StatusOr<int64_t> counter =
+        postgres_->WaitForChange(known, config_.refresh_interval);
+    if (!counter.ok()) {
+      if (counter.status().code() == absl::StatusCode::kCancelled) break;
+      // The store is unreachable (WaitForChange waited out its timeout);
+      // the housekeeping poll reports it and keeps the health.
+      continue;
+    }
+    const int64_t have = state_->Current()->change_counter;
+    const bool reloaded = *counter == have || Poll(false, "notification");
+    // After a failed reload the housekeeping poll retries; waiting for the
+    // next change meanwhile keeps this loop from spinning.
+    known = reloaded ? std::max(state_->Current()->change_counter, *counter)
+                     : *counter;
+  }
+}
+
+void BrokerRuntime::PurgeLoop() {
+  absl::BitGen bitgen;
+  mu_.Lock();
+  while (!stopping_) {
+    mu_.Unlock();
+    const absl::Time before = clock_.Now() - config_.token_purge_margin;
+    absl::StatusOr<int64_t> purged = store_->PurgeExpiredTokenUses(before);
+    if (!purged.ok()) {
+      common::log::Warning("purging expired token records failed",
+                           {{"error", purged.status()}});
+    } else if (*purged > 0) {
+      common::log::Info("expired token records purged",
+                        {{"count", *purged}, {"expired_before", before}});
+    } else {
+      common::log::Debug("expired token records purged",
+                         {{"count", *purged}, {"expired_before", before}});
+    }
+    // ±10 %: replicas started together spread their purges out.
+    const absl::Duration wait =
+        config_.token_purge_interval * absl::Uniform(bitgen, 0.9, 1.1);
+    mu_.Lock();
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait);
+  }
+  mu_.Unlock();
+}
+
+void BrokerRuntime::PublishStoreStats() {
+  if (postgres_ == nullptr) return;
+  const PostgresStore::PoolStats s = postgres_->pool_stats();
+  metrics_->SetStorePool(s.idle, s.in_use, s.connections_opened,
+                         s.connect_failures, s.statements_prepared);
 }
 
 void BrokerRuntime::Shutdown() {
@@ -509,7 +573,10 @@ void BrokerRuntime::Shutdown() {
     stopper.join();
     server_->Wait();
   }
+  if (postgres_ != nullptr) postgres_->StopWaiting();
   if (housekeeping_.joinable()) housekeeping_.join();
+  if (change_listener_.joinable()) change_listener_.join();
+  if (purger_.joinable()) purger_.join();
   if (metrics_server_ != nullptr) metrics_server_->Stop();
   if (audit_ != nullptr) {
     absl::Status closed = audit_->Close();

@@ -18,8 +18,17 @@
 // Housekeeping (one thread): polls the store's change counter every
 // `refresh_interval` and reloads the state cache when it moved; appends an
 // audit checkpoint when `checkpoint_interval` has passed with records since
-// the last; purges expired single-use token records every
-// `token_purge_interval`; keeps the health status current.
+// the last; keeps the health status current. On PostgreSQL with
+// `store_notifications`, a second thread waits for the store's change
+// notifications (LISTEN/NOTIFY, PostgresStore::WaitForChange) and reloads
+// within milliseconds of a change by any replica; the poll stays the
+// guarantee, so a change reaches this replica's state within
+// refresh_interval plus one reload whether or not a notification arrives
+// (docs/scale-out.md). A third thread purges expired single-use token
+// records at start and then every `token_purge_interval` (±10 %, so that
+// replicas spread out), sparing records expired less than
+// `token_purge_margin` ago (a replica whose clock runs fast must not free
+// a token another replica still accepts).
 //
 // Health (grpc.health.v1.Health, service "" and "secretd.v1.Broker"):
 // SERVING while the audit log is healthy and the last store poll
@@ -58,6 +67,7 @@
 #include "secretd/server/broker_metrics.h"
 #include "secretd/server/broker_service.h"
 #include "secretd/server/store_url.h"
+#include "secretd/store/postgres_store.h"
 #include "secretd/store/store.h"
 
 namespace grpc {
@@ -84,6 +94,9 @@ struct ServeConfig {
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration challenge_ttl = absl::Seconds(300);
   absl::Duration token_purge_interval = absl::Minutes(10);
+  absl::Duration token_purge_margin = absl::Minutes(5);
+  // PostgreSQL: reload on LISTEN/NOTIFY as well as by polling.
+  bool store_notifications = true;
   absl::Duration test_only_provision_delay = absl::ZeroDuration();
 };
 
@@ -179,7 +192,12 @@ class BrokerRuntime {
  private:
   BrokerRuntime(ServeConfig config, const common::Clock& clock);
   void HousekeepingLoop();
-  void Poll(bool force, absl::string_view why);
+  void ChangeListenerLoop();
+  void PurgeLoop();
+  // Refreshes the state; false if the store could not be read.
+  bool Poll(bool force, absl::string_view why);
+  bool Stopping();
+  void PublishStoreStats();
 
   const ServeConfig config_;
   const common::Clock& clock_;
@@ -190,6 +208,7 @@ class BrokerRuntime {
   StoreLocation store_location_;
   std::string store_description_;  // for logs; never a password
   std::unique_ptr<Store> store_;
+  PostgresStore* postgres_ = nullptr;  // store_ when it is PostgreSQL
   std::unique_ptr<Keyring> keyring_;
   std::unique_ptr<KeyringKeySource> key_source_;
   std::unique_ptr<audit::Ed25519CheckpointSigner> checkpoint_signer_;
@@ -207,6 +226,8 @@ class BrokerRuntime {
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread housekeeping_;
+  std::thread change_listener_;
+  std::thread purger_;
 
   mutable absl::Mutex health_mu_;
   bool store_healthy_ ABSL_GUARDED_BY(health_mu_) = true;

@@ -82,6 +82,16 @@ TEST(ValidateServeConfigTest, BadValuesNameTheirFlag) {
   EXPECT_THAT(ValidateServeConfig(c),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("--metrics-listen")));
+  c = Valid();
+  c.token_purge_interval = absl::ZeroDuration();
+  EXPECT_THAT(ValidateServeConfig(c),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--token-purge-interval")));
+  c = Valid();
+  c.token_purge_margin = absl::Seconds(-1);
+  EXPECT_THAT(ValidateServeConfig(c),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--token-purge-margin")));
 }
 
 }  // namespace

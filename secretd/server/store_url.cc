@@ -48,7 +48,8 @@ absl::StatusOr<StoreLocation> ParseStoreUrl(absl::string_view url,
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(
     const StoreLocation& location, const DataDirLayout& layout,
     const common::Clock& clock, const StoreOpenOptions& options,
-    std::string* description) {
+    std::string* description, PostgresStore** postgres) {
+  if (postgres != nullptr) *postgres = nullptr;
   if (location.kind == StoreLocation::Kind::kPostgres) {
     PostgresStore::Options pg;
     pg.pool_size = options.postgres_pool_size;
@@ -61,6 +62,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(
           PostgresStore::Open(location.url, clock, pg);
       if (store.ok()) {
         if (description != nullptr) *description = (*store)->label();
+        if (postgres != nullptr) *postgres = store->get();
         return std::unique_ptr<Store>(*std::move(store));
       }
       if (store.status().code() != absl::StatusCode::kUnavailable ||

@@ -21,6 +21,8 @@
 
 namespace secretd {
 
+class PostgresStore;
+
 struct StoreLocation {
   enum class Kind { kSqlite, kPostgres };
   Kind kind = Kind::kSqlite;
@@ -51,11 +53,14 @@ struct StoreOpenOptions {
 // `postgres_startup_timeout` (each attempt logged), then its kUnavailable is
 // returned (the message names the server without its password).
 // `description` (optional) receives a label for logs: "sqlite:PATH" or
-// "postgresql://user@host:port/dbname". `clock` must outlive the store.
+// "postgresql://user@host:port/dbname". `postgres` (optional) receives the
+// store as a PostgresStore (change notifications, pool counters), or null
+// for SQLite; it lives as long as the returned store. `clock` must outlive
+// the store.
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(
     const StoreLocation& location, const DataDirLayout& layout,
     const common::Clock& clock, const StoreOpenOptions& options = {},
-    std::string* description = nullptr);
+    std::string* description = nullptr, PostgresStore** postgres = nullptr);
 
 }  // namespace secretd
 

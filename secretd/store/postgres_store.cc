@@ -1,6 +1,11 @@
 #include "secretd/store/postgres_store.h"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <map>
 #include <utility>
 
@@ -170,8 +175,16 @@ constexpr StatementDef kRecordTokenUse = {
     "expires_at_us = excluded.expires_at_us "
     "WHERE token_uses.expires_at_us <= $4",
     "bbii", ""};
+// One batch of at most $2 expired records ($1 = now). SKIP LOCKED: replicas
+// purging at the same time split the rows instead of queueing on each
+// other's row locks (and a token use in flight on an expired row is left
+// for the next purge).
 constexpr StatementDef kPurgeTokenUses = {
-    22, "DELETE FROM token_uses WHERE expires_at_us <= $1", "i", ""};
+    22,
+    "DELETE FROM token_uses AS t USING (SELECT issuer, jti FROM token_uses "
+    "WHERE expires_at_us <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED) AS d "
+    "WHERE t.issuer = d.issuer AND t.jti = d.jti",
+    "ii", ""};
 
 // What the broker caches, in one statement (one snapshot). Rows by kind:
 //   0  the counter:  n1 = value
@@ -261,6 +274,12 @@ absl::Status CheckOptions(const PostgresStore::Options& options) {
     return absl::InvalidArgumentError(
         "store min_reconnect_backoff must not exceed max_reconnect_backoff");
   }
+  if (options.purge_batch_size < 1 || options.purge_batch_size > 1000000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("store purge_batch_size must be between 1 and 1000000, "
+                     "got ",
+                     options.purge_batch_size));
+  }
   if (options.max_attempts < 1 || options.max_attempts > 100) {
     return absl::InvalidArgumentError(
         absl::StrCat("store max_attempts must be between 1 and 100, got ",
@@ -308,9 +327,12 @@ PostgresStore::PostgresStore(std::shared_ptr<const ConnectionConfig> config,
     : config_(std::move(config)),
       clock_(clock),
       options_(options),
+      wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       backoff_(options.min_reconnect_backoff) {}
 
-PostgresStore::~PostgresStore() = default;
+PostgresStore::~PostgresStore() {
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
 
 const std::string& PostgresStore::label() const { return config_->label; }
 
@@ -319,6 +341,14 @@ absl::Time PostgresStore::Now() const { return TruncateToMicros(clock_.Now()); }
 int PostgresStore::OpenConnections() {
   absl::MutexLock lock(&mu_);
   return checked_out_ + static_cast<int>(idle_.size());
+}
+
+PostgresStore::PoolStats PostgresStore::pool_stats() {
+  absl::MutexLock lock(&mu_);
+  PoolStats stats = stats_;
+  stats.idle = static_cast<int>(idle_.size());
+  stats.in_use = checked_out_;
+  return stats;
 }
 
 // ---- The pool ----
@@ -401,14 +431,16 @@ absl::StatusOr<PostgresStore::Pooled> PostgresStore::Acquire() {
           std::chrono::steady_clock::now() +
           std::chrono::microseconds(absl::ToInt64Microseconds(wait));
       last_connect_error_ = conn.status();
+      ++stats_.connect_failures;
       return conn.status();
     }
+    ++stats_.connections_opened;
     if (down_) {
       common::log::Info("store reachable again", {{"store", config_->label}});
     }
     down_ = false;
     backoff_ = options_.min_reconnect_backoff;
-    return Pooled{*std::move(conn), generation, false};
+    return Pooled{*std::move(conn), generation, false, 0};
   }
 }
 
@@ -420,8 +452,11 @@ PostgresStore::Connect() {
 void PostgresStore::Release(Pooled pooled) {
   const bool broken = pooled.conn->broken();
   const bool keep = !broken && !pooled.conn->InTransaction();
+  const int prepared = pooled.conn->prepared_count();
   absl::MutexLock lock(&mu_);
   --checked_out_;
+  stats_.statements_prepared += prepared - pooled.prepared;
+  pooled.prepared = prepared;
   if (broken) ++generation_;
   if (keep && pooled.generation == generation_) {
     pooled.reused = false;
@@ -859,17 +894,25 @@ absl::Status PostgresStore::RecordTokenUse(absl::string_view issuer,
 }
 
 absl::StatusOr<int64_t> PostgresStore::PurgeExpiredTokenUses(absl::Time now) {
-  int64_t purged = 0;
-  RETURN_IF_ERROR(Run(
-      [&](Connection& conn) -> absl::Status {
-        ASSIGN_OR_RETURN(Result result,
-                         conn.Execute(kPurgeTokenUses,
-                                      Params().Time(TruncateToMicros(now))));
-        purged = result.affected();
-        return absl::OkStatus();
-      },
-      /*retry_lost=*/true));
-  return purged;
+  // Batches, each its own short statement: a large backlog never holds
+  // locks long or runs into statement_timeout.
+  int64_t total = 0;
+  while (true) {
+    int64_t purged = 0;
+    RETURN_IF_ERROR(Run(
+        [&](Connection& conn) -> absl::Status {
+          ASSIGN_OR_RETURN(Result result,
+                           conn.Execute(kPurgeTokenUses,
+                                        Params()
+                                            .Time(TruncateToMicros(now))
+                                            .Int64(options_.purge_batch_size)));
+          purged = result.affected();
+          return absl::OkStatus();
+        },
+        /*retry_lost=*/true));
+    total += purged;
+    if (purged < options_.purge_batch_size) return total;
+  }
 }
 
 // ---- Change tracking ----
@@ -939,9 +982,24 @@ absl::StatusOr<StoreSnapshot> PostgresStore::LoadSnapshot() {
 
 // ---- Change notification ----
 
+void PostgresStore::StopWaiting() {
+  stop_waiting_.store(true);
+  if (wake_fd_ >= 0) {
+    const uint64_t one = 1;
+    // Only fails when the counter would overflow: it is readable anyway.
+    (void)!::write(wake_fd_, &one, sizeof(one));
+  }
+}
+
+absl::Status PostgresStore::WaitStopped() const {
+  return absl::CancelledError(
+      absl::StrCat("store ", config_->label, ": stopped waiting for changes"));
+}
+
 absl::StatusOr<int64_t> PostgresStore::WaitForChange(int64_t known,
                                                      absl::Duration timeout) {
   absl::MutexLock lock(&listen_mu_);
+  if (stop_waiting_.load()) return WaitStopped();
   const SteadyTime deadline = postgres_internal::SteadyDeadline(timeout);
   if (listener_ == nullptr || listener_->broken()) {
     listener_.reset();
@@ -957,7 +1015,8 @@ absl::StatusOr<int64_t> PostgresStore::WaitForChange(int64_t known,
   if (listener_ != nullptr) {
     while (true) {
       absl::StatusOr<int> notified =
-          listener_->WaitForNotifications(deadline, /*wake_fd=*/-1);
+          listener_->WaitForNotifications(deadline, wake_fd_);
+      if (stop_waiting_.load()) return WaitStopped();
       if (!notified.ok()) {
         listener_.reset();
         break;
@@ -967,11 +1026,21 @@ absl::StatusOr<int64_t> PostgresStore::WaitForChange(int64_t known,
       if (counter.ok() && *counter != known) return counter;
     }
   }
-  // No listener: poll once at the deadline.
-  const auto left = deadline - std::chrono::steady_clock::now();
-  if (left > std::chrono::steady_clock::duration::zero()) {
-    absl::SleepFor(absl::Microseconds(
-        std::chrono::duration_cast<std::chrono::microseconds>(left).count()));
+  // No listener: poll once at the deadline (or until StopWaiting).
+  while (true) {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) break;
+    const int64_t ms =
+        std::chrono::ceil<std::chrono::milliseconds>(left).count();
+    pollfd wake = {wake_fd_, POLLIN, 0};
+    if (wake_fd_ < 0) {
+      absl::SleepFor(absl::Milliseconds(std::min<int64_t>(ms, 100)));
+    } else if (::poll(&wake, 1,
+                      static_cast<int>(std::min<int64_t>(ms, 1 << 30))) < 0 &&
+               errno != EINTR) {
+      absl::SleepFor(absl::Milliseconds(std::min<int64_t>(ms, 100)));
+    }
+    if (stop_waiting_.load()) return WaitStopped();
   }
   return GetChangeCounter();
 }

@@ -44,6 +44,7 @@
 #ifndef SECRETD_SECRETD_STORE_POSTGRES_STORE_H_
 #define SECRETD_SECRETD_STORE_POSTGRES_STORE_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -96,6 +97,21 @@ class PostgresStore final : public Store {
     // NOTIFY secretd_changes in every change transaction, for
     // WaitForChange in other replicas.
     bool notify_changes = true;
+    // PurgeExpiredTokenUses deletes at most this many records per
+    // statement (1 to 1,000,000), looping until a batch comes back short.
+    int64_t purge_batch_size = 10000;
+  };
+
+  // The pool's counters (docs/store.md §9), for metrics and tests.
+  struct PoolStats {
+    int idle = 0;    // open connections waiting in the pool
+    int in_use = 0;  // connections checked out (or being opened)
+    // Since Open: connections the pool opened, attempts that failed, and
+    // statements prepared (each statement once per connection, on first
+    // use; the listener of WaitForChange is not counted).
+    int64_t connections_opened = 0;
+    int64_t connect_failures = 0;
+    int64_t statements_prepared = 0;
   };
 
   // The schema version this binary writes.
@@ -127,10 +143,17 @@ class PostgresStore final : public Store {
   // come from the final counter read. Calls are serialized; it may take up
   // to connect_timeout longer than `timeout` while the server is
   // unreachable.
+  // After StopWaiting it returns kCancelled instead (at once, also from a
+  // wait in progress).
   absl::StatusOr<int64_t> WaitForChange(int64_t known, absl::Duration timeout);
+  // Makes every current and later WaitForChange return kCancelled at once
+  // (for shutdown: the thread that waits can be joined). Thread-safe.
+  void StopWaiting();
 
   // Connections open now (idle and in use), for tests and metrics.
   int OpenConnections();
+  // The pool's counters. Thread-safe.
+  PoolStats pool_stats();
 
   absl::Status PutTrustBundle(absl::string_view issuer,
                               absl::string_view jwks_json) override;
@@ -173,6 +196,7 @@ class PostgresStore final : public Store {
     std::unique_ptr<Connection> conn;
     int64_t generation = 0;
     bool reused = false;  // taken idle from the pool, not just opened
+    int prepared = 0;     // statements prepared on it, as last counted
   };
   // What a change transaction's body asks for when it succeeds.
   enum class Finish { kCommit, kRollBack };
@@ -214,10 +238,15 @@ class PostgresStore final : public Store {
 
   absl::StatusOr<int64_t> BumpChangeCounter(Connection& conn);
   absl::Status MissingCounterRow() const;
+  absl::Status WaitStopped() const;
 
   const std::shared_ptr<const ConnectionConfig> config_;
   const common::Clock& clock_;
   const Options options_;
+  // Readable after StopWaiting (an eventfd; -1 if none could be made, and
+  // waits then end at their timeout).
+  const int wake_fd_;
+  std::atomic<bool> stop_waiting_{false};
 
   absl::Mutex mu_;
   std::vector<Pooled> idle_ ABSL_GUARDED_BY(mu_);
@@ -232,6 +261,7 @@ class PostgresStore final : public Store {
   SteadyTime next_attempt_ ABSL_GUARDED_BY(mu_);
   absl::Duration backoff_ ABSL_GUARDED_BY(mu_);
   absl::Status last_connect_error_ ABSL_GUARDED_BY(mu_);
+  PoolStats stats_ ABSL_GUARDED_BY(mu_);
   absl::BitGen bitgen_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex listen_mu_;

@@ -763,5 +763,119 @@ TEST_F(PostgresStoreTest, WaitForChangeWithoutNotificationsReadsAtTheTimeout) {
   EXPECT_THAT(seen, IsOkAndHolds(1));
 }
 
+TEST_F(PostgresStoreTest, StopWaitingEndsAWaitInProgressAndEveryLaterOne) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<PostgresStore> waiter, Open());
+  absl::StatusOr<int64_t> seen;
+  absl::Notification waiting;
+  const absl::Time start = absl::Now();
+  std::thread thread([&] {
+    waiting.Notify();
+    seen = waiter->WaitForChange(0, absl::Seconds(60));
+  });
+  waiting.WaitForNotification();
+  waiter->StopWaiting();
+  thread.join();
+  EXPECT_THAT(seen, StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(30));
+  EXPECT_THAT(waiter->WaitForChange(0, absl::Seconds(60)),
+              StatusIs(absl::StatusCode::kCancelled));
+  // The store itself goes on working.
+  EXPECT_THAT(waiter->GetChangeCounter(), IsOkAndHolds(0));
+}
+
+// ---- Token purge ----
+
+TEST_F(PostgresStoreTest, PurgeDeletesEveryExpiredRecordInBatches) {
+  PostgresStore::Options options;
+  options.purge_batch_size = 7;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<PostgresStore> store, Open(options));
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_OK(store->RecordTokenUse("issuer", absl::StrCat("old-", i),
+                                    clock_.Now() - absl::Seconds(1 + i)));
+  }
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK(store->RecordTokenUse("issuer", absl::StrCat("live-", i),
+                                    clock_.Now() + absl::Minutes(5)));
+  }
+  EXPECT_THAT(store->PurgeExpiredTokenUses(clock_.Now()), IsOkAndHolds(50));
+  EXPECT_EQ(Query("SELECT count(*) FROM token_uses"), "3");
+  EXPECT_THAT(store->PurgeExpiredTokenUses(clock_.Now()), IsOkAndHolds(0));
+  // A live record still blocks its token.
+  EXPECT_THAT(store->RecordTokenUse("issuer", "live-0",
+                                    clock_.Now() + absl::Minutes(5)),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+}
+
+TEST_F(PostgresStoreTest,
+       ConcurrentPurgesFromSeveralInstancesDeleteEachRowOnce) {
+  // As replicas that purge at the same moment: SKIP LOCKED splits the rows
+  // between them, so the counts add up to the rows there were.
+  PostgresStore::Options options;
+  options.purge_batch_size = 100;
+  std::vector<std::unique_ptr<PostgresStore>> stores;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<PostgresStore> s, Open(options));
+    stores.push_back(std::move(s));
+  }
+  const int64_t expired_us =
+      absl::ToUnixMicros(clock_.Now() - absl::Minutes(1));
+  Query(
+      absl::StrCat("INSERT INTO token_uses (issuer, jti, expires_at_us) SELECT "
+                   "'issuer'::bytea, convert_to('jti-' || n, 'UTF8'), ",
+                   expired_us, " FROM generate_series(1, 5000) AS n"));
+  std::atomic<int64_t> purged{0};
+  std::vector<std::thread> threads;
+  for (auto& store : stores) {
+    threads.emplace_back([&, s = store.get()] {
+      absl::StatusOr<int64_t> n = s->PurgeExpiredTokenUses(clock_.Now());
+      ASSERT_THAT(n, IsOk());
+      purged += *n;
+    });
+  }
+  for (auto& t : threads) t.join();
+  // A purger that found only rows locked by another may stop early; one
+  // more pass finds whatever is left.
+  ASSERT_OK_AND_ASSIGN(int64_t rest,
+                       stores[0]->PurgeExpiredTokenUses(clock_.Now()));
+  EXPECT_EQ(purged.load() + rest, 5000);
+  EXPECT_EQ(Query("SELECT count(*) FROM token_uses"), "0");
+}
+
+// ---- Pool counters ----
+
+TEST_F(PostgresStoreTest, PoolStatsCountConnectionsAndStatementsPreparedOnce) {
+  PostgresStore::Options options;
+  options.pool_size = 2;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<PostgresStore> store, Open(options));
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_THAT(store->GetChangeCounter(), IsOk());
+    ASSERT_THAT(store->LoadSnapshot(), IsOk());
+  }
+  PostgresStore::PoolStats stats = store->pool_stats();
+  EXPECT_EQ(stats.connections_opened, 1);
+  EXPECT_EQ(stats.connect_failures, 0);
+  EXPECT_EQ(stats.idle, 1);
+  EXPECT_EQ(stats.in_use, 0);
+  // Two statements on one connection: prepared once each, not per call.
+  EXPECT_EQ(stats.statements_prepared, 2);
+  // Eight callers share at most two connections, each statement prepared
+  // at most once on each.
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 50; ++j) {
+        ASSERT_THAT(store->GetChangeCounter(), IsOk());
+        ASSERT_THAT(store->LoadSnapshot(), IsOk());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  stats = store->pool_stats();
+  EXPECT_LE(stats.connections_opened, 2);
+  EXPECT_LE(stats.statements_prepared, 2 * stats.connections_opened);
+  EXPECT_EQ(stats.idle, static_cast<int>(stats.connections_opened));
+  EXPECT_EQ(store->OpenConnections(), stats.connections_opened);
+}
+
 }  // namespace
 }  // namespace secretd

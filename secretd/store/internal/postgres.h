@@ -217,6 +217,8 @@ class Connection {
 
   const std::string& label() const { return config_->label; }
   int server_version() const { return PQserverVersion(conn_); }
+  // How many statements are prepared on this connection.
+  int prepared_count() const { return __builtin_popcountll(prepared_); }
 
  private:
   Connection(PGconn* conn, std::shared_ptr<const ConnectionConfig> config)

@@ -1,8 +1,11 @@
 // Makes a data directory for the broker benchmarks: keys, an attestor
-// (Ed25519, its JWKS trusted), a role "bench" with a realistic policy, and
-// secrets. Prints {"data_dir", "key", "kid", "issuer", "audience"} as JSON.
+// (Ed25519, its JWKS trusted), a role "bench" with a realistic policy (and
+// "bench-once", the same with single-use tokens), and secrets. Prints
+// {"data_dir", "key", "kid", "issuer", "audience"} as JSON.
 //
 //   bench_setup --dir /tmp/bench
+//   bench_setup --dir /tmp/bench --store postgresql://...   (state in
+//       PostgreSQL, for replicas; the data directory still holds the keys)
 #include <sys/stat.h>
 
 #include <iostream>
@@ -17,6 +20,7 @@
 #include "nlohmann/json.hpp"
 #include "secretd/datadir/data_dir.h"
 #include "secretd/keyring/keyring.h"
+#include "secretd/store/postgres_store.h"
 #include "secretd/store/sqlite_store.h"
 #include "secretd/vault/secret_vault.h"
 
@@ -50,11 +54,13 @@ int Fail(const absl::Status& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3 || std::string(argv[1]) != "--dir") {
-    std::cerr << "usage: bench_setup --dir DIR\n";
+  if ((argc != 3 && argc != 5) || std::string(argv[1]) != "--dir" ||
+      (argc == 5 && std::string(argv[3]) != "--store")) {
+    std::cerr << "usage: bench_setup --dir DIR [--store postgresql://...]\n";
     return 2;
   }
   const std::string dir = argv[2];
+  const std::string store_url = argc == 5 ? argv[4] : "";
   mkdir(dir.c_str(), 0700);
   const std::string data = dir + "/data";
   common::RealClock clock;
@@ -72,18 +78,31 @@ int main(int argc, char** argv) {
   nlohmann::json jwks = {{"keys", {key->ToPublicJson()}}};
 
   secretd::DataDirLayout layout(data);
-  auto store = secretd::SqliteStore::Open(layout.store_db, clock, {});
-  if (!store.ok()) return Fail(store.status());
+  absl::StatusOr<std::unique_ptr<secretd::Store>> store;
+  if (store_url.empty()) {
+    auto sqlite = secretd::SqliteStore::Open(layout.store_db, clock, {});
+    if (!sqlite.ok()) return Fail(sqlite.status());
+    store = std::unique_ptr<secretd::Store>(*std::move(sqlite));
+  } else {
+    auto pg = secretd::PostgresStore::Open(store_url, clock, {});
+    if (!pg.ok()) return Fail(pg.status());
+    store = std::unique_ptr<secretd::Store>(*std::move(pg));
+  }
   auto keyring = secretd::Keyring::Load(layout, {});
   if (!keyring.ok()) return Fail(keyring.status());
   if (auto s = (*store)->PutTrustBundle(kIssuer, jwks.dump()); !s.ok()) {
     return Fail(s);
   }
-  secretd::RoleRecord role;
-  role.name = "bench";
-  role.trust_policy = {"trust.json", kTrust};
-  role.permission_policies = {{"read.json", kRead}};
-  if (auto s = (*store)->PutRole(role); !s.ok()) return Fail(s);
+  // "bench", and "bench-once" with single-use tokens (a durable token
+  // record per call).
+  for (bool single_use : {false, true}) {
+    secretd::RoleRecord role;
+    role.name = single_use ? "bench-once" : "bench";
+    role.trust_policy = {"trust.json", kTrust};
+    role.permission_policies = {{"read.json", kRead}};
+    role.single_use_tokens = single_use;
+    if (auto s = (*store)->PutRole(role); !s.ok()) return Fail(s);
+  }
   auto keys = (*keyring)->Current();
   secretd::SecretVault vault(**store, keys->ring, random);
   for (int i = 1; i <= 8; ++i) {

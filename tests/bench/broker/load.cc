@@ -18,6 +18,15 @@
 //                    hide its queueing (no coordinated omission)
 // Server CPU: utime + stime of --server-pid from /proc/PID/stat before and
 // after the measured interval, divided by the calls answered.
+//
+// Several replicas: --target and --server-pid take comma-separated lists
+// (the channels are spread over the targets round-robin, as a TCP load
+// balancer would spread connections; server CPU is the sum). --db-pid PID
+// (a PostgreSQL postmaster) adds the database's CPU: the postmaster and
+// every process whose parent it is (the backends), plus the CPU of the
+// children it reaped meanwhile (cutime + cstime), so backends that come and
+// go are counted too.
+#include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -57,7 +66,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct Config {
-  std::string target = "127.0.0.1:7443";
+  std::vector<std::string> targets = {"127.0.0.1:7443"};
   std::string ca;  // empty: plaintext
   std::string servername = "localhost";
   std::string key, kid, issuer;
@@ -69,7 +78,8 @@ struct Config {
   absl::Duration warmup = absl::Seconds(2);
   int tokens = 200;
   int channels = 4;
-  int server_pid = 0;
+  std::vector<int> server_pids;
+  int db_pid = 0;
   bool json = false;
   // "Provision", or "GetChallenge" to measure the cost of a call that does
   // almost nothing (gRPC, TLS and the kernel alone).
@@ -100,7 +110,7 @@ Config ParseFlags(int argc, char** argv) {
       return d;
     };
     if (flag == "--target")
-      c.target = value();
+      c.targets = absl::StrSplit(value(), ',');
     else if (flag == "--ca")
       c.ca = value();
     else if (flag == "--servername")
@@ -127,8 +137,15 @@ Config ParseFlags(int argc, char** argv) {
       c.tokens = static_cast<int>(number());
     else if (flag == "--channels")
       c.channels = static_cast<int>(number());
-    else if (flag == "--server-pid")
-      c.server_pid = static_cast<int>(number());
+    else if (flag == "--server-pid") {
+      c.server_pids.clear();
+      for (absl::string_view p : absl::StrSplit(value(), ',')) {
+        int pid = 0;
+        if (!absl::SimpleAtoi(p, &pid)) Die("--server-pid needs pids");
+        c.server_pids.push_back(pid);
+      }
+    } else if (flag == "--db-pid")
+      c.db_pid = static_cast<int>(number());
     else if (flag == "--json")
       c.json = true;
     else if (flag == "--method")
@@ -156,21 +173,66 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
+// Fields 3... of /proc/PID/stat (after the command name, which is in
+// parentheses and may hold spaces); empty if the process is gone.
+std::vector<std::string> StatFields(int pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"), std::ios::binary);
+  if (!in) return {};
+  std::ostringstream s;
+  s << in.rdbuf();
+  const std::string stat = s.str();
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 > stat.size()) return {};
+  return absl::StrSplit(stat.substr(close + 2), ' ');
+}
+
+// Field number n (1-based, as in proc(5)) as an integer, or 0.
+long long StatField(const std::vector<std::string>& f, int n) {
+  long long v = 0;
+  if (static_cast<int>(f.size()) < n - 2 ||
+      !absl::SimpleAtoi(f[static_cast<size_t>(n - 3)], &v)) {
+    return 0;
+  }
+  return v;
+}
+
+double Ticks(long long ticks) {
+  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 // utime + stime of a process, in seconds (0 without a pid).
 double ProcessCpuSeconds(int pid) {
   if (pid <= 0) return 0;
-  std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
-  // Fields after the command name, which is in parentheses.
-  const size_t close = stat.rfind(')');
-  std::vector<std::string> f = absl::StrSplit(stat.substr(close + 2), ' ');
-  // f[0] is field 3 (state); utime is field 14, stime field 15.
-  long long utime = 0, stime = 0;
-  if (f.size() < 13 || !absl::SimpleAtoi(f[11], &utime) ||
-      !absl::SimpleAtoi(f[12], &stime)) {
-    Die("cannot parse /proc/PID/stat");
+  const std::vector<std::string> f = StatFields(pid);
+  if (f.empty()) Die(absl::StrCat("cannot read /proc/", pid, "/stat"));
+  return Ticks(StatField(f, 14) + StatField(f, 15));
+}
+
+// A PostgreSQL server's CPU: the postmaster, its live children, and the
+// children it has reaped (cutime + cstime of the postmaster).
+double ProcessTreeCpuSeconds(int root) {
+  if (root <= 0) return 0;
+  const std::vector<std::string> rf = StatFields(root);
+  if (rf.empty()) Die(absl::StrCat("cannot read /proc/", root, "/stat"));
+  long long ticks = StatField(rf, 14) + StatField(rf, 15) + StatField(rf, 16) +
+                    StatField(rf, 17);
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) Die("cannot list /proc");
+  while (dirent* e = readdir(proc)) {
+    int pid = 0;
+    if (!absl::SimpleAtoi(e->d_name, &pid) || pid == root) continue;
+    const std::vector<std::string> f = StatFields(pid);
+    if (f.empty() || StatField(f, 4) != root) continue;
+    ticks += StatField(f, 14) + StatField(f, 15);
   }
-  return static_cast<double>(utime + stime) /
-         static_cast<double>(sysconf(_SC_CLK_TCK));
+  closedir(proc);
+  return Ticks(ticks);
+}
+
+double ServersCpuSeconds(const std::vector<int>& pids) {
+  double total = 0;
+  for (int pid : pids) total += ProcessCpuSeconds(pid);
+  return total;
 }
 
 double SelfCpuSeconds() {
@@ -205,7 +267,9 @@ class Results {
 
 std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const Config& c) {
   std::vector<std::shared_ptr<grpc::Channel>> out;
-  for (int i = 0; i < std::max(1, c.channels); ++i) {
+  // `channels` connections to each target.
+  const int n = std::max(1, c.channels) * static_cast<int>(c.targets.size());
+  for (int i = 0; i < n; ++i) {
     grpc::ChannelArguments args;
     // Separate connections, not one shared subchannel.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
@@ -219,7 +283,8 @@ std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const Config& c) {
       creds = grpc::SslCredentials(o);
       args.SetSslTargetNameOverride(c.servername);
     }
-    out.push_back(grpc::CreateCustomChannel(c.target, creds, args));
+    out.push_back(grpc::CreateCustomChannel(
+        c.targets[static_cast<size_t>(i) % c.targets.size()], creds, args));
   }
   return out;
 }
@@ -381,12 +446,15 @@ int main(int argc, char** argv) {
       measure_from + absl::ToChronoNanoseconds(c.duration);
   // Server CPU is read at the start and the end of the measured interval.
   double cpu_before = 0, cpu_after = 0, self_before = 0, self_after = 0;
+  double db_before = 0, db_after = 0;
   std::thread sampler([&] {
     std::this_thread::sleep_until(measure_from);
-    cpu_before = ProcessCpuSeconds(c.server_pid);
+    cpu_before = ServersCpuSeconds(c.server_pids);
+    db_before = ProcessTreeCpuSeconds(c.db_pid);
     self_before = SelfCpuSeconds();
     std::this_thread::sleep_until(end);
-    cpu_after = ProcessCpuSeconds(c.server_pid);
+    cpu_after = ServersCpuSeconds(c.server_pids);
+    db_after = ProcessTreeCpuSeconds(c.db_pid);
     self_after = SelfCpuSeconds();
   });
   if (c.concurrency > 0) {
@@ -425,19 +493,28 @@ int main(int argc, char** argv) {
   out["server_cpu_s"] = server_cpu;
   out["server_cpu_per_request_us"] = per_request_us;
   out["server_cpu_cores"] = server_cpu / seconds;
+  const double db_cpu = db_after - db_before;
+  out["db_cpu_per_request_us"] = total > 0 ? db_cpu / total * 1e6 : 0;
+  out["db_cpu_cores"] = db_cpu / seconds;
   out["client_cpu_cores"] = (self_after - self_before) / seconds;
+  out["replicas"] = c.targets.size();
   if (c.json) {
     std::cout << out.dump() << "\n";
   } else {
     std::cout << absl::StrFormat(
         "%-12s %-16s %6d calls %8.0f/s  p50 %6.2f ms  p90 %6.2f ms  p99 %6.2f "
         "ms  "
-        "max %7.2f ms  server CPU %6.1f us/call (%.2f cores)  client %.2f "
+        "max %7.2f ms  server CPU %6.1f us/call (%.2f cores)%s  client %.2f "
         "cores  [%s]\n",
         c.method, out["mode"].get<std::string>(), total, total / seconds,
         out["p50_ms"].get<double>(), out["p90_ms"].get<double>(),
         out["p99_ms"].get<double>(), out["max_ms"].get<double>(),
         per_request_us, server_cpu / seconds,
+        c.db_pid > 0
+            ? absl::StrFormat("  db CPU %6.1f us/call (%.2f cores)",
+                              out["db_cpu_per_request_us"].get<double>(),
+                              db_cpu / seconds)
+            : std::string(),
         out["client_cpu_cores"].get<double>(), codes);
   }
   return ok == total ? 0 : 1;
