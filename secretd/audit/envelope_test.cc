@@ -63,7 +63,8 @@ TEST(EnvelopeTest, ScansTheWritersEnvelope) {
 TEST(EnvelopeTest, RequestIdIsPrintableAscii) {
   Record r = Provision();
   r.request_id = "adm-1 <x>/y:z";
-  ASSERT_OK_AND_ASSIGN(Envelope e, ScanEnvelope(Line(r)));
+  const std::string line = Line(r);  // the Envelope points into it
+  ASSERT_OK_AND_ASSIGN(Envelope e, ScanEnvelope(line));
   EXPECT_EQ(e.request_id, "adm-1 <x>/y:z");
 }
 
