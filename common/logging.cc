@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "common/time_format.h"
 
 namespace common::log {
 namespace {
@@ -134,8 +135,7 @@ void AppendJsonString(absl::string_view value, std::string* out) {
 Field::Field(absl::string_view key, absl::Time value)
     : key_(key),
       kind_(Kind::kOwnedString),
-      owned_(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", value,
-                              absl::UTCTimeZone())) {}
+      owned_(FormatRfc3339Millis(value)) {}
 
 Field::Field(absl::string_view key, const absl::Status& status)
     : key_(key), kind_(Kind::kOwnedString), owned_(status.ToString()) {}
