@@ -56,6 +56,7 @@
 #include "keys/random.h"
 #include "keys/x25519.h"
 #include "nlohmann/json.hpp"
+#include "proto/grpc/health/v1/health.grpc.pb.h"
 #include "proto/secretd/v1/broker.grpc.pb.h"
 
 namespace {
@@ -78,7 +79,8 @@ struct Config {
   int server_pid = 0;
   bool json = false;
   // "Provision", or "GetChallenge" to measure the cost of a call that does
-  // almost nothing (gRPC, TLS and the kernel alone).
+  // almost nothing (gRPC, TLS and the kernel alone), or "Health"
+  // (grpc.health.v1.Health/Check: gRPC's own handler, no work at all).
   std::string method = "Provision";
   // Fixed-count mode (closed loop only): warm-up calls, then measured calls.
   int64_t requests = 0;
@@ -157,8 +159,9 @@ Config ParseFlags(int argc, char** argv) {
   if (c.key.empty() || c.kid.empty() || c.issuer.empty()) {
     Die("--key, --kid and --issuer are required");
   }
-  if (c.method != "Provision" && c.method != "GetChallenge") {
-    Die("--method is Provision or GetChallenge");
+  if (c.method != "Provision" && c.method != "GetChallenge" &&
+      c.method != "Health") {
+    Die("--method is Provision, GetChallenge or Health");
   }
   if ((c.concurrency > 0) == (c.rate > 0)) {
     Die("give exactly one of --concurrency N and --rate R");
@@ -309,6 +312,8 @@ void RunClosed(const Config& c,
   for (int w = 0; w < c.concurrency; ++w) {
     workers.emplace_back([&, w] {
       auto stub = secretd::v1::Broker::NewStub(channels[w % channels.size()]);
+      auto health =
+          grpc::health::v1::Health::NewStub(channels[w % channels.size()]);
       size_t next = static_cast<size_t>(w);
       for (;;) {
         const Clock::time_point start = Clock::now();
@@ -320,6 +325,9 @@ void RunClosed(const Config& c,
         if (c.method == "GetChallenge") {
           secretd::v1::GetChallengeResponse response;
           s = stub->GetChallenge(&ctx, {}, &response);
+        } else if (c.method == "Health") {
+          grpc::health::v1::HealthCheckResponse response;
+          s = health->Check(&ctx, {}, &response);
         } else {
           secretd::v1::ProvisionResponse response;
           s = stub->Provision(&ctx, requests[next++ % requests.size()],
@@ -341,13 +349,18 @@ void RunOpen(const Config& c,
              Clock::time_point begin, Clock::time_point measure_from,
              Clock::time_point end, Results* results) {
   std::vector<std::unique_ptr<secretd::v1::Broker::Stub>> stubs;
-  for (const auto& ch : channels)
+  std::vector<std::unique_ptr<grpc::health::v1::Health::Stub>> health_stubs;
+  for (const auto& ch : channels) {
     stubs.push_back(secretd::v1::Broker::NewStub(ch));
+    health_stubs.push_back(grpc::health::v1::Health::NewStub(ch));
+  }
   struct Call {
     grpc::ClientContext ctx;
     secretd::v1::ProvisionResponse response;
     secretd::v1::GetChallengeRequest challenge_request;
     secretd::v1::GetChallengeResponse challenge;
+    grpc::health::v1::HealthCheckRequest health_request;
+    grpc::health::v1::HealthCheckResponse health;
     Clock::time_point scheduled;
   };
   std::mutex mu;
@@ -380,6 +393,11 @@ void RunOpen(const Config& c,
     if (c.method == "GetChallenge") {
       stub->async()->GetChallenge(&call->ctx, &call->challenge_request,
                                   &call->challenge, std::move(done));
+    } else if (c.method == "Health") {
+      health_stubs[static_cast<size_t>(i) % health_stubs.size()]
+          ->async()
+          ->Check(&call->ctx, &call->health_request, &call->health,
+                  std::move(done));
     } else {
       stub->async()->Provision(
           &call->ctx, &requests[static_cast<size_t>(i) % requests.size()],
