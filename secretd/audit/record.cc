@@ -45,25 +45,55 @@ Sha256 Sha256Of(std::initializer_list<absl::string_view> parts) {
 }
 
 // Appends `s` as a JSON string literal, byte for byte as nlohmann's
-// dump(-1, ' ', false, error_handler_t::replace) writes it: printable ASCII
-// without '"' and '\\' is copied; anything else takes nlohmann's path
-// (escapes, UTF-8 validation, U+FFFD for invalid bytes).
+// dump(-1, ' ', false, error_handler_t::replace) writes it. ASCII is escaped
+// here with nlohmann's rules (\\b \\t \\n \\f \\r \\" \\\\, other controls as
+// \\u00xx, DEL as is); a string with any byte >= 0x80 takes nlohmann's own
+// path (UTF-8 validation, U+FFFD for invalid bytes).
 void AppendJsonString(const std::string& s, std::string* out) {
-  bool plain = true;
   for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') {
-      plain = false;
-      break;
+    if (static_cast<unsigned char>(ch) >= 0x80) {
+      out->append(Json(s).dump(-1, ' ', false, Json::error_handler_t::replace));
+      return;
     }
   }
-  if (plain) {
-    out->push_back('"');
-    out->append(s);
-    out->push_back('"');
-    return;
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  size_t run = 0;  // start of the bytes not yet copied
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s, run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      default: {
+        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        out->append(esc, sizeof(esc));
+      }
+    }
   }
-  out->append(Json(s).dump(-1, ' ', false, Json::error_handler_t::replace));
+  out->append(s, run, std::string::npos);
+  out->push_back('"');
 }
 
 // Appends `value` as nlohmann's dump(-1, ' ', false, replace) writes it,
@@ -228,7 +258,7 @@ std::string SerializeLine(const Record& record, uint64_t seq, absl::Time time,
   // ordered object would give) instead of copying the record into a new
   // document: this runs for every request, under the writer's lock.
   std::string line;
-  line.reserve(512);
+  line.reserve(1536);
   absl::StrAppend(&line, kSeqPrefix, seq, ",\"time\":\"");
   common::AppendRfc3339Millis(time, &line);
   line.append("\",\"replica\":");

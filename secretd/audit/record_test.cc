@@ -99,7 +99,8 @@ TEST(RecordTest, SerializeLineWritesTheBytesOfTheOrderedJsonDump) {
   full.fields["reason"] = "permission.explicit_deny";
   full.fields["status"] = "PERMISSION_DENIED";
   full.fields["message"] =
-      "role \"web\" may not read \"a\\b\": explicit deny\n\ttab \x01\x1f\x7f";
+      "role \"web\" may not read \"a\\b\": explicit deny\n\ttab \x01\x1f\x7f"
+      "\b\f\r\x0b end";
   full.fields["subject"] = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";
   full.fields["issuer"] = std::string("bad\xff\xc3 trunc\xe2\x82");
   full.fields["role"] = std::string("nul\0inside", 11);
@@ -127,6 +128,12 @@ TEST(RecordTest, SerializeLineWritesTheBytesOfTheOrderedJsonDump) {
        "ey\n"] = "odd key";
   full.fields["seq"] = 42;  // envelope members are skipped
   records.push_back(full);
+  Record every_byte = ProvisionRecord();
+  for (int c = 0; c < 256; ++c) {
+    every_byte.fields["subject"] = std::string(1, static_cast<char>(c)) + "x" +
+                                   std::string(1, static_cast<char>(c));
+    records.push_back(every_byte);
+  }
   Record odd;
   odd.type = "admin.role.put\"x";
   odd.request_id = "id with space";
