@@ -51,8 +51,8 @@ TEST(TimeFormatTest, AgreesWithAbslFormatTimeEverywhere) {
   };
   for (int i = 0; i < 100000; ++i) {
     // Any instant up to about year 2500, to the nanosecond.
-    times.push_back(absl::FromUnixSeconds(static_cast<int64_t>(
-                        rng() % uint64_t{16725225600})) +
+    times.push_back(absl::FromUnixSeconds(
+                        static_cast<int64_t>(rng() % uint64_t{16725225600})) +
                     absl::Nanoseconds(rng() % 1000000000));
   }
   for (absl::Time t : times) {

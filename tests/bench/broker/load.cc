@@ -30,8 +30,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -518,8 +518,7 @@ int main(int argc, char** argv) {
   out["max_ms"] = lat.empty() ? 0 : lat.back() * 1e3;
   out["server_cpu_s"] = server_cpu;
   out["server_cpu_per_request_us"] = per_request_us;
-  out["server_user_per_request_us"] =
-      total > 0 ? server.user / total * 1e6 : 0;
+  out["server_user_per_request_us"] = total > 0 ? server.user / total * 1e6 : 0;
   out["server_system_per_request_us"] =
       total > 0 ? server.system / total * 1e6 : 0;
   out["server_cpu_cores"] = server_cpu / seconds;
@@ -536,8 +535,7 @@ int main(int argc, char** argv) {
         out["p50_ms"].get<double>(), out["p90_ms"].get<double>(),
         out["p99_ms"].get<double>(), out["max_ms"].get<double>(),
         per_request_us, out["server_user_per_request_us"].get<double>(),
-        out["server_system_per_request_us"].get<double>(),
-        server_cpu / seconds,
+        out["server_system_per_request_us"].get<double>(), server_cpu / seconds,
         out["client_cpu_cores"].get<double>(), codes);
   }
   return ok == total ? 0 : 1;
