@@ -55,7 +55,7 @@ json_field() {
 measure() {
   local name=$1 method=$2 mode=$3 root="$work/$1" setup data port= out
   mkdir -p "$root"
-  setup=$("$bin/tests/bench/broker/bench_setup" --dir "$root")
+  setup=$("$bin/tests/bench/broker/bench_setup" --dir "$root" 2>/dev/null)
   data=$(json_field "$setup" data_dir)
   local serve_flags=() load_flags=(--ca "$data/tls/ca.pem")
   if [ "$mode" = plaintext ]; then
@@ -94,8 +94,8 @@ PY
     --issuer "$(json_field "$setup" issuer)" --role bench \
     --method "$method" --concurrency 1 --tokens 20 \
     --warmup-requests 100 --requests "$requests" \
-    --on-measure-start "callgrind_control -z $server_pid >/dev/null" \
-    --on-measure-end "callgrind_control -d $server_pid >/dev/null" >/dev/null
+    --on-measure-start "callgrind_control -z $server_pid >/dev/null 2>&1" \
+    --on-measure-end "callgrind_control -d $server_pid >/dev/null 2>&1" >/dev/null
   kill -TERM "$server_pid"
   wait "$server_pid" || true
   server_pid=
@@ -117,8 +117,10 @@ measure "Health/Check TLS" Health tls
 measure "Health/Check plaintext" Health plaintext
 if [ "$top" -gt 0 ]; then
   echo "== inclusive instructions per Provision call (TLS), top $top"
-  callgrind_annotate --inclusive=yes "$work/provision-tls.out" 2>/dev/null |
-    grep -E '^ *[0-9,]+ ' | grep -v 'PROGRAM TOTALS' | head -n "$top" |
+  # (head closes the pipe early: not an error)
+  { callgrind_annotate --inclusive=yes "$work/provision-tls.out" 2>/dev/null |
+    grep -E '^ *[0-9,]+ ' | grep -v 'PROGRAM TOTALS' |
     awk -v n="$requests" '{c=$1; gsub(",","",c); $1=""; $2="";
-      sub(/^ +/, ""); sub(/ \[.*$/, ""); printf "%9d  %s\n", c / n, substr($0, 1, 150)}'
+      sub(/^ +/, ""); sub(/ \[.*$/, ""); printf "%9d  %s\n", c / n, substr($0, 1, 150)}' |
+    head -n "$top"; } || true
 fi
