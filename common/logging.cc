@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "common/time_format.h"
 
 namespace common::log {
 namespace {
@@ -102,6 +103,18 @@ absl::Status ParseLevel(absl::string_view name, Level* level) {
 void AppendJsonString(absl::string_view value, std::string* out) {
   out->push_back('"');
   while (!value.empty()) {
+    // Copy a run of printable ASCII that needs no escape in one go.
+    size_t plain = 0;
+    while (plain < value.size()) {
+      const auto b = static_cast<unsigned char>(value[plain]);
+      if (b < 0x20 || b >= 0x7F || b == '"' || b == '\\') break;
+      ++plain;
+    }
+    if (plain > 0) {
+      out->append(value.data(), plain);
+      value.remove_prefix(plain);
+      continue;
+    }
     const auto c = static_cast<unsigned char>(value[0]);
     size_t len = Utf8SequenceLength(value);
     if (len == 0) {
@@ -134,8 +147,7 @@ void AppendJsonString(absl::string_view value, std::string* out) {
 Field::Field(absl::string_view key, absl::Time value)
     : key_(key),
       kind_(Kind::kOwnedString),
-      owned_(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", value,
-                              absl::UTCTimeZone())) {}
+      owned_(FormatRfc3339Millis(value)) {}
 
 Field::Field(absl::string_view key, const absl::Status& status)
     : key_(key), kind_(Kind::kOwnedString), owned_(status.ToString()) {}
@@ -182,7 +194,9 @@ void SetClock(const Clock* clock) { State().clock.store(clock); }
 
 std::string FormatLine(absl::Time time, Level level, absl::string_view message,
                        std::initializer_list<Field> fields) {
-  std::string line = "{";
+  std::string line;
+  line.reserve(384);
+  line.push_back('{');
   Field("time", time).AppendJson(&line);
   line.push_back(',');
   Field("level", LevelName(level)).AppendJson(&line);

@@ -78,6 +78,15 @@ TEST_F(LoggingTest, EscapesControlCharactersQuotesAndInvalidUtf8) {
                                    "\"a\\\\b\\u0001\\u00ff\""));
 }
 
+TEST_F(LoggingTest, EscapesBetweenRunsOfPlainText) {
+  std::string line;
+  AppendJsonString(std::string("plain\x7f"
+                               "del\ttab\xc3\xa9x\xe2\x82"
+                               "end"),
+                   &line);
+  EXPECT_EQ(line, "\"plain\\u007fdel\\ttab\xc3\xa9x\\u00e2\\u0082end\"");
+}
+
 TEST_F(LoggingTest, KeepsValidMultibyteUtf8) {
   Info("r\xc3\xa9sum\xc3\xa9");
   EXPECT_THAT(Lines()[0],

@@ -1,8 +1,11 @@
 #include "keys/encoding.h"
 
+#include <openssl/err.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <cstring>
+#include <memory>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -119,8 +122,27 @@ absl::StatusOr<std::string> HexDecode(absl::string_view text) {
 }
 
 std::string Sha256(absl::string_view data) {
-  internal::EnsureSodium();
+  // OpenSSL uses the CPU's SHA extensions where it has them (several times
+  // faster than libsodium's portable code on a token-sized input); the
+  // digest is fetched once and each thread reuses one context.
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct CtxDeleter {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
   std::string out(crypto_hash_sha256_BYTES, '\0');
+  unsigned int len = 0;
+  if (md != nullptr && ctx != nullptr &&
+      EVP_DigestInit_ex(ctx.get(), md, nullptr) == 1 &&
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) == 1 &&
+      EVP_DigestFinal_ex(
+          ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len) == 1 &&
+      len == out.size()) {
+    return out;
+  }
+  // Only short of memory: libsodium's cannot fail.
+  ERR_clear_error();
+  internal::EnsureSodium();
   crypto_hash_sha256(reinterpret_cast<uint8_t*>(out.data()),
                      reinterpret_cast<const uint8_t*>(data.data()),
                      data.size());

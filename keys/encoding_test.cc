@@ -103,6 +103,18 @@ TEST(Sha256Test, HasherMatchesOneShot) {
   EXPECT_EQ(HexEncode(h.Finish()), Sha256Hex("abc"));
 }
 
+// The one-shot digest (OpenSSL) and the incremental one (libsodium) agree on
+// every length around the 64-byte block and its 56-byte padding limit.
+TEST(Sha256Test, OneShotMatchesHasherOnEveryLength) {
+  std::string data;
+  for (size_t n = 0; n <= 300; ++n) {
+    Sha256Hasher h;
+    h.Update(data);
+    ASSERT_EQ(Sha256(data), h.Finish()) << "length " << n;
+    data.push_back(static_cast<char>(n * 37 + 11));
+  }
+}
+
 TEST(PublicKeyIdTest, IsTheFirstSixteenHexDigitsOfTheDigest) {
   EXPECT_EQ(PublicKeyId("abc"), "ba7816bf8f01cfea");
 }

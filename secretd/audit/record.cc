@@ -1,14 +1,15 @@
 #include "secretd/audit/record.h"
 
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
+#include <initializer_list>
 #include <memory>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/time_format.h"
 
 namespace secretd::audit {
 namespace {
@@ -18,36 +19,148 @@ constexpr absl::string_view kPrevKey = ",\"prev\":\"";
 constexpr absl::string_view kSeqPrefix = "{\"seq\":";
 constexpr size_t kHexLen = 64;
 
-}  // namespace
+using Json = nlohmann::ordered_json;
 
-Sha256 GenesisPrev() { return Sha256{}; }
-
-Sha256 ComputeSha256(absl::string_view data) {
-  Sha256 out;
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-         out.data());
-  return out;
-}
-
-Sha256 BodyHash(absl::string_view body_prefix) {
-  // One context per thread, reused: EVP_MD_CTX_new per line would dominate
-  // the cost of verifying short records.
+// SHA-256 of the concatenation of `parts`, with the algorithm fetched once
+// and one context per thread: OpenSSL 3's one-shot SHA256() and a fresh
+// EVP_MD_CTX per line would cost more than hashing a short record.
+Sha256 Sha256Of(std::initializer_list<absl::string_view> parts) {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   struct CtxDeleter {
     void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
   };
   thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
   Sha256 out;
   unsigned int len = 0;
-  if (ctx == nullptr ||
-      EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), body_prefix.data(), body_prefix.size()) !=
-          1 ||
-      EVP_DigestUpdate(ctx.get(), "}", 1) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1) {
+  bool ok = md != nullptr && ctx != nullptr &&
+            EVP_DigestInit_ex(ctx.get(), md, nullptr) == 1;
+  for (absl::string_view p : parts) {
+    ok = ok && EVP_DigestUpdate(ctx.get(), p.data(), p.size()) == 1;
+  }
+  if (!ok || EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1) {
     // Cannot happen short of memory exhaustion; a zero hash never verifies.
     return Sha256{};
   }
   return out;
+}
+
+// Appends `s` as a JSON string literal, byte for byte as nlohmann's
+// dump(-1, ' ', false, error_handler_t::replace) writes it. ASCII is escaped
+// here with nlohmann's rules (\\b \\t \\n \\f \\r \\" \\\\, other controls as
+// \\u00xx, DEL as is); a string with any byte >= 0x80 takes nlohmann's own
+// path (UTF-8 validation, U+FFFD for invalid bytes).
+void AppendJsonString(const std::string& s, std::string* out) {
+  for (char ch : s) {
+    if (static_cast<unsigned char>(ch) >= 0x80) {
+      out->append(Json(s).dump(-1, ' ', false, Json::error_handler_t::replace));
+      return;
+    }
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  size_t run = 0;  // start of the bytes not yet copied
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s, run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      default: {
+        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        out->append(esc, sizeof(esc));
+      }
+    }
+  }
+  out->append(s, run, std::string::npos);
+  out->push_back('"');
+}
+
+// Appends `value` as nlohmann's dump(-1, ' ', false, replace) writes it,
+// without copying it into a new document first.
+void AppendJsonValue(const Json& value, std::string* out) {
+  switch (value.type()) {
+    case Json::value_t::null:
+      out->append("null");
+      return;
+    case Json::value_t::boolean:
+      out->append(value.get<bool>() ? "true" : "false");
+      return;
+    case Json::value_t::string:
+      AppendJsonString(value.get_ref<const std::string&>(), out);
+      return;
+    case Json::value_t::number_integer:
+      absl::StrAppend(out, value.get<int64_t>());
+      return;
+    case Json::value_t::number_unsigned:
+      absl::StrAppend(out, value.get<uint64_t>());
+      return;
+    case Json::value_t::array: {
+      out->push_back('[');
+      bool first = true;
+      for (const Json& element : value) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendJsonValue(element, out);
+      }
+      out->push_back(']');
+      return;
+    }
+    case Json::value_t::object: {
+      out->push_back('{');
+      bool first = true;
+      for (const auto& [key, member] : value.items()) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendJsonString(key, out);
+        out->push_back(':');
+        AppendJsonValue(member, out);
+      }
+      out->push_back('}');
+      return;
+    }
+    default:  // floating point, binary: nlohmann's own formatting
+      out->append(value.dump(-1, ' ', false, Json::error_handler_t::replace));
+      return;
+  }
+}
+
+void AppendHex(const Sha256& digest, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (uint8_t b : digest) {
+    out->push_back(kHex[b >> 4]);
+    out->push_back(kHex[b & 0xF]);
+  }
+}
+
+}  // namespace
+
+Sha256 GenesisPrev() { return Sha256{}; }
+
+Sha256 ComputeSha256(absl::string_view data) { return Sha256Of({data}); }
+
+Sha256 BodyHash(absl::string_view body_prefix) {
+  return Sha256Of({body_prefix, "}"});
 }
 
 std::string HexSha256(const Sha256& digest) {
@@ -89,7 +202,7 @@ absl::Status ValidateReplicaId(absl::string_view replica) {
 }
 
 std::string FormatRecordTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+  return common::FormatRfc3339Millis(t);
 }
 
 absl::StatusOr<absl::Time> ParseRecordTime(absl::string_view s) {
@@ -141,28 +254,42 @@ Record MakeCheckpointRecord(uint64_t records, absl::string_view reason,
 
 std::string SerializeLine(const Record& record, uint64_t seq, absl::Time time,
                           absl::string_view replica, const Sha256& prev) {
-  nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  j["seq"] = seq;
-  j["time"] = FormatRecordTime(time);
-  j["replica"] = std::string(replica);
-  j["type"] = record.type;
-  j["request_id"] = record.request_id;
-  for (const auto& [key, value] : record.fields.items()) {
-    // The envelope members are the writer's; a caller cannot override them.
-    if (key == "seq" || key == "time" || key == "replica" || key == "type" ||
-        key == "request_id" || key == "prev" || key == "hash") {
-      continue;
+  // Written member by member (the bytes nlohmann's dump of the same
+  // ordered object would give) instead of copying the record into a new
+  // document: this runs for every request, under the writer's lock.
+  std::string line;
+  line.reserve(1536);
+  absl::StrAppend(&line, kSeqPrefix, seq, ",\"time\":\"");
+  common::AppendRfc3339Millis(time, &line);
+  line.append("\",\"replica\":");
+  AppendJsonString(std::string(replica), &line);
+  line.append(",\"type\":");
+  AppendJsonString(record.type, &line);
+  line.append(",\"request_id\":");
+  AppendJsonString(record.request_id, &line);
+  if (record.fields.is_object()) {
+    for (const auto& [key, value] : record.fields.items()) {
+      // The envelope members are the writer's; a caller cannot override them.
+      if (key == "seq" || key == "time" || key == "replica" || key == "type" ||
+          key == "request_id" || key == "prev" || key == "hash") {
+        continue;
+      }
+      line.push_back(',');
+      AppendJsonString(key, &line);
+      line.push_back(':');
+      AppendJsonValue(value, &line);
     }
-    j[key] = value;
   }
-  j["prev"] = HexSha256(prev);
-  std::string body =
-      j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-  // body ends with '}'; the hashed bytes are exactly `body`.
-  const Sha256 hash = ComputeSha256(body);
-  body.pop_back();
-  absl::StrAppend(&body, kHashTailPrefix, HexSha256(hash), "\"}\n");
-  return body;
+  line.append(kPrevKey.data(), kPrevKey.size());
+  AppendHex(prev, &line);
+  line.append("\"}");
+  // The hashed bytes are exactly the record so far (ending with '}').
+  const Sha256 hash = ComputeSha256(line);
+  line.pop_back();
+  line.append(kHashTailPrefix.data(), kHashTailPrefix.size());
+  AppendHex(hash, &line);
+  line.append("\"}\n");
+  return line;
 }
 
 absl::StatusOr<LineFields> SplitLine(absl::string_view line) {

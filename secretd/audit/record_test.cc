@@ -1,6 +1,7 @@
 #include "secretd/audit/record.h"
 
 #include <string>
+#include <vector>
 
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -59,6 +60,94 @@ TEST(RecordTest, InvalidUtf8IsReplacedSoTheLineStaysJson) {
   std::string line = SerializeLine(r, 1, absl::UnixEpoch(), "a", GenesisPrev());
   EXPECT_FALSE(nlohmann::json::parse(line, nullptr, false).is_discarded());
   EXPECT_THAT(line, HasSubstr("bad\xef\xbf\xbd"));
+}
+
+// The serialisation SerializeLine had before it wrote members itself: the
+// whole record copied into one ordered document and dumped. The bytes must
+// not change.
+std::string ReferenceLine(const Record& record, uint64_t seq, absl::Time time,
+                          absl::string_view replica, const Sha256& prev) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  j["seq"] = seq;
+  j["time"] =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
+  j["replica"] = std::string(replica);
+  j["type"] = record.type;
+  j["request_id"] = record.request_id;
+  for (const auto& [key, value] : record.fields.items()) {
+    if (key == "seq" || key == "time" || key == "replica" || key == "type" ||
+        key == "request_id" || key == "prev" || key == "hash") {
+      continue;
+    }
+    j[key] = value;
+  }
+  j["prev"] = HexSha256(prev);
+  std::string body =
+      j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  const Sha256 hash = ComputeSha256(body);
+  body.pop_back();
+  return body + ",\"hash\":\"" + HexSha256(hash) + "\"}\n";
+}
+
+TEST(RecordTest, SerializeLineWritesTheBytesOfTheOrderedJsonDump) {
+  std::vector<Record> records;
+  records.push_back(ProvisionRecord());
+  Record full;
+  full.type = "provision";
+  full.request_id = "0123456789abcdef";
+  full.fields["decision"] = "deny";
+  full.fields["reason"] = "permission.explicit_deny";
+  full.fields["status"] = "PERMISSION_DENIED";
+  full.fields["message"] =
+      "role \"web\" may not read \"a\\b\": explicit deny\n\ttab \x01\x1f\x7f"
+      "\b\f\r\x0b end";
+  full.fields["subject"] = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";
+  full.fields["issuer"] = std::string("bad\xff\xc3 trunc\xe2\x82");
+  full.fields["role"] = std::string("nul\0inside", 11);
+  full.fields["token_jti"] = "";
+  full.fields["requested"] =
+      nlohmann::ordered_json::array({{{"name", "app/x"}, {"version", nullptr}},
+                                     {{"name", "app/y"}, {"version", 3}}});
+  full.fields["released"] = nlohmann::ordered_json::array();
+  full.fields["denied"] = {"app/x", "k\"ey"};
+  full.fields["statements"] =
+      nlohmann::ordered_json::array({{{"policy", "read.json"},
+                                      {"sid", nullptr},
+                                      {"index", 0},
+                                      {"effect", "Deny"},
+                                      {"resource", "secret/app/x"}}});
+  full.fields["expires_at"] = nullptr;
+  full.fields["negative"] = -9223372036854775807LL - 1;
+  full.fields["big"] = uint64_t{18446744073709551615u};
+  full.fields["ratio"] = 0.1;
+  full.fields["flags"] = {true, false};
+  full.fields["empty"] = nlohmann::ordered_json::object();
+  full.fields["nested"] = {{"a", {{"b", {1, 2, {{"c", "d"}}}}}}};
+  full.fields
+      ["k\xff"
+       "ey\n"] = "odd key";
+  full.fields["seq"] = 42;  // envelope members are skipped
+  records.push_back(full);
+  Record every_byte = ProvisionRecord();
+  for (int c = 0; c < 256; ++c) {
+    every_byte.fields["subject"] = std::string(1, static_cast<char>(c)) + "x" +
+                                   std::string(1, static_cast<char>(c));
+    records.push_back(every_byte);
+  }
+  Record odd;
+  odd.type = "admin.role.put\"x";
+  odd.request_id = "id with space";
+  records.push_back(odd);
+  records.push_back(MakeCheckpointRecord(1000, "count", "0123456789abcdef",
+                                         std::string(64, '\x7f')));
+  Sha256 prev = ComputeSha256("previous line");
+  for (const Record& r : records) {
+    for (absl::Time t : {absl::FromUnixMillis(1764135705123),
+                         absl::UnixEpoch() - absl::Seconds(1)}) {
+      EXPECT_EQ(SerializeLine(r, 77, t, "host-a", prev),
+                ReferenceLine(r, 77, t, "host-a", prev));
+    }
+  }
 }
 
 TEST(RecordTest, SplitLineRejectsMalformedLines) {

@@ -111,6 +111,9 @@ struct Broker::Attempt {
   std::string client_message;  // generic: for the caller
   std::string subject, issuer, role, jti, token_sha256_hex,
       recipient_key_sha256_hex, source_ip;
+  // Hashed into token_sha256_hex by Finish unless a step already did (the
+  // verifier hashes the token too: no need to do it twice).
+  absl::string_view token;
   size_t secrets_requested = 0;
   Json requested = Json::array();
   Json released = Json::array();
@@ -206,7 +209,7 @@ ProvisionOutcome Broker::Provision(const secretd::v1::ProvisionRequest& request,
   a.source_ip = caller.source_ip;
   a.role = Clip(request.role());
   const std::string& token = request.attestation_token();
-  a.token_sha256_hex = keys::Sha256Hex(token);
+  a.token = token;
   a.secrets_requested = request.secrets_size();
 
   // 1. Limits.
@@ -309,6 +312,7 @@ ProvisionOutcome Broker::Provision(const secretd::v1::ProvisionRequest& request,
     }
     return Finish(a, nullptr);
   }
+  a.token_sha256_hex = keys::HexEncode(claims->token_sha256());
   a.subject = claims->subject();
   a.issuer = claims->issuer();
   a.jti = claims->jti();
@@ -552,6 +556,7 @@ ProvisionOutcome Broker::Provision(const secretd::v1::ProvisionRequest& request,
 
 ProvisionOutcome Broker::Finish(Attempt& a,
                                 secretd::v1::ProvisionResponse* response) {
+  if (a.token_sha256_hex.empty()) a.token_sha256_hex = keys::Sha256Hex(a.token);
   audit::Record record;
   record.type = "provision";
   record.request_id = a.request_id;

@@ -14,7 +14,8 @@ BrokerMetrics::BrokerMetrics(metrics::Registry& registry)
           "secretd_state_refreshes_total",
           "Polls of the store's change counter (and SIGHUP reloads) by "
           "result: reloaded, unchanged or failed.",
-          {"result"})) {
+          {"result"})),
+      allowed_ok_(&decisions_.WithLabels({"allow", "ok"})) {
   auto& requests = registry.AddCounterFamily(
       "secretd_requests_total", "Broker RPCs by method and status code.",
       {"method", "code"});
@@ -81,6 +82,10 @@ void BrokerMetrics::RecordRequest(Method method, absl::StatusCode code,
 
 void BrokerMetrics::RecordDecision(absl::string_view decision,
                                    absl::string_view reason) {
+  if (decision == "allow" && reason == "ok") {
+    allowed_ok_->Increment();
+    return;
+  }
   decisions_.WithLabels({std::string(decision), std::string(reason)})
       .Increment();
 }

@@ -53,6 +53,9 @@ class BrokerMetrics {
   static constexpr int kCodes = 17;
   metrics::Family<metrics::Counter>& decisions_;
   metrics::Family<metrics::Counter>& refreshes_;
+  // The child of the common outcome, looked up once (other reasons go
+  // through the family's map).
+  metrics::Counter* allowed_ok_;
   std::array<std::array<metrics::Counter*, kCodes>, 2> requests_{};
   std::array<metrics::Histogram*, 2> latency_{};
   metrics::Histogram* fsync_;

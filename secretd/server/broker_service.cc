@@ -58,8 +58,14 @@ std::string PeerAddress(absl::string_view peer) {
   } else {
     return "";
   }
-  const std::string decoded = PercentDecode(rest);
-  absl::string_view d = decoded;
+  // gRPC percent-encodes IPv6 brackets ("ipv6:%5B::1%5D:443"); IPv4 peers
+  // need no decoding.
+  std::string decoded;
+  absl::string_view d = rest;
+  if (rest.find('%') != absl::string_view::npos) {
+    decoded = PercentDecode(rest);
+    d = decoded;
+  }
   if (absl::StartsWith(d, "[")) {
     const size_t close = d.find(']');
     if (close == absl::string_view::npos) return "";

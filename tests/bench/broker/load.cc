@@ -16,6 +16,11 @@
 //                    schedule, whatever the answers do; latency is measured
 //                    from the scheduled start, so a stalled server cannot
 //                    hide its queueing (no coordinated omission)
+//   --requests N     with --concurrency: exactly N measured calls (after
+//                    --warmup-requests M), instead of --duration; for
+//                    instruction counts under valgrind (run_callgrind.sh)
+// --on-measure-start CMD / --on-measure-end CMD run a shell command right
+// before and after the measured calls (e.g. "callgrind_control -z PID").
 // Server CPU: utime + stime of --server-pid from /proc/PID/stat before and
 // after the measured interval, divided by the calls answered.
 //
@@ -35,6 +40,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -59,6 +65,7 @@
 #include "keys/random.h"
 #include "keys/x25519.h"
 #include "nlohmann/json.hpp"
+#include "proto/grpc/health/v1/health.grpc.pb.h"
 #include "proto/secretd/v1/broker.grpc.pb.h"
 
 namespace {
@@ -82,8 +89,13 @@ struct Config {
   int db_pid = 0;
   bool json = false;
   // "Provision", or "GetChallenge" to measure the cost of a call that does
-  // almost nothing (gRPC, TLS and the kernel alone).
+  // almost nothing (gRPC, TLS and the kernel alone), or "Health"
+  // (grpc.health.v1.Health/Check: gRPC's own handler, no work at all).
   std::string method = "Provision";
+  // Fixed-count mode (closed loop only): warm-up calls, then measured calls.
+  int64_t requests = 0;
+  int64_t warmup_requests = 0;
+  std::string on_measure_start, on_measure_end;
 };
 
 [[noreturn]] void Die(const std::string& message) {
@@ -150,17 +162,29 @@ Config ParseFlags(int argc, char** argv) {
       c.json = true;
     else if (flag == "--method")
       c.method = value();
+    else if (flag == "--requests")
+      c.requests = static_cast<int64_t>(number());
+    else if (flag == "--warmup-requests")
+      c.warmup_requests = static_cast<int64_t>(number());
+    else if (flag == "--on-measure-start")
+      c.on_measure_start = value();
+    else if (flag == "--on-measure-end")
+      c.on_measure_end = value();
     else
       Die("unknown flag " + flag);
   }
   if (c.key.empty() || c.kid.empty() || c.issuer.empty()) {
     Die("--key, --kid and --issuer are required");
   }
-  if (c.method != "Provision" && c.method != "GetChallenge") {
-    Die("--method is Provision or GetChallenge");
+  if (c.method != "Provision" && c.method != "GetChallenge" &&
+      c.method != "Health") {
+    Die("--method is Provision, GetChallenge or Health");
   }
   if ((c.concurrency > 0) == (c.rate > 0)) {
     Die("give exactly one of --concurrency N and --rate R");
+  }
+  if (c.requests > 0 && c.concurrency == 0) {
+    Die("--requests needs --concurrency (a closed loop)");
   }
   return c;
 }
@@ -200,12 +224,33 @@ double Ticks(long long ticks) {
   return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-// utime + stime of a process, in seconds (0 without a pid).
-double ProcessCpuSeconds(int pid) {
-  if (pid <= 0) return 0;
+// CPU time in seconds: user (utime) and system (stime).
+struct ProcessCpu {
+  double user = 0, system = 0;
+  double total() const { return user + system; }
+  ProcessCpu operator-(const ProcessCpu& o) const {
+    return {user - o.user, system - o.system};
+  }
+  ProcessCpu& operator+=(const ProcessCpu& o) {
+    user += o.user;
+    system += o.system;
+    return *this;
+  }
+};
+
+// One process's CPU (zero without a pid).
+ProcessCpu ReadProcessCpu(int pid) {
+  if (pid <= 0) return {};
   const std::vector<std::string> f = StatFields(pid);
   if (f.empty()) Die(absl::StrCat("cannot read /proc/", pid, "/stat"));
-  return Ticks(StatField(f, 14) + StatField(f, 15));
+  return {Ticks(StatField(f, 14)), Ticks(StatField(f, 15))};
+}
+
+// The sum over several servers (replicas).
+ProcessCpu ReadServersCpu(const std::vector<int>& pids) {
+  ProcessCpu total;
+  for (int pid : pids) total += ReadProcessCpu(pid);
+  return total;
 }
 
 // A PostgreSQL server's CPU: the postmaster, its live children, and the
@@ -227,12 +272,6 @@ double ProcessTreeCpuSeconds(int root) {
   }
   closedir(proc);
   return Ticks(ticks);
-}
-
-double ServersCpuSeconds(const std::vector<int>& pids) {
-  double total = 0;
-  for (int pid : pids) total += ProcessCpuSeconds(pid);
-  return total;
 }
 
 double SelfCpuSeconds() {
@@ -332,20 +371,24 @@ std::vector<secretd::v1::ProvisionRequest> MintRequests(
   return out;
 }
 
-// Closed loop: `concurrency` workers, one call at a time each.
+// Closed loop: `concurrency` workers, one call at a time each, until `end`
+// or, if `count` > 0, until `count` calls were started.
 void RunClosed(const Config& c,
                const std::vector<std::shared_ptr<grpc::Channel>>& channels,
                const std::vector<secretd::v1::ProvisionRequest>& requests,
                Clock::time_point measure_from, Clock::time_point end,
-               Results* results) {
+               Results* results, int64_t count = 0) {
   std::vector<std::thread> workers;
+  std::atomic<int64_t> started{0};
   for (int w = 0; w < c.concurrency; ++w) {
     workers.emplace_back([&, w] {
       auto stub = secretd::v1::Broker::NewStub(channels[w % channels.size()]);
+      auto health =
+          grpc::health::v1::Health::NewStub(channels[w % channels.size()]);
       size_t next = static_cast<size_t>(w);
       for (;;) {
         const Clock::time_point start = Clock::now();
-        if (start >= end) break;
+        if (count > 0 ? started.fetch_add(1) >= count : start >= end) break;
         grpc::ClientContext ctx;
         ctx.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::seconds(30));
@@ -353,6 +396,9 @@ void RunClosed(const Config& c,
         if (c.method == "GetChallenge") {
           secretd::v1::GetChallengeResponse response;
           s = stub->GetChallenge(&ctx, {}, &response);
+        } else if (c.method == "Health") {
+          grpc::health::v1::HealthCheckResponse response;
+          s = health->Check(&ctx, {}, &response);
         } else {
           secretd::v1::ProvisionResponse response;
           s = stub->Provision(&ctx, requests[next++ % requests.size()],
@@ -374,13 +420,18 @@ void RunOpen(const Config& c,
              Clock::time_point begin, Clock::time_point measure_from,
              Clock::time_point end, Results* results) {
   std::vector<std::unique_ptr<secretd::v1::Broker::Stub>> stubs;
-  for (const auto& ch : channels)
+  std::vector<std::unique_ptr<grpc::health::v1::Health::Stub>> health_stubs;
+  for (const auto& ch : channels) {
     stubs.push_back(secretd::v1::Broker::NewStub(ch));
+    health_stubs.push_back(grpc::health::v1::Health::NewStub(ch));
+  }
   struct Call {
     grpc::ClientContext ctx;
     secretd::v1::ProvisionResponse response;
     secretd::v1::GetChallengeRequest challenge_request;
     secretd::v1::GetChallengeResponse challenge;
+    grpc::health::v1::HealthCheckRequest health_request;
+    grpc::health::v1::HealthCheckResponse health;
     Clock::time_point scheduled;
   };
   std::mutex mu;
@@ -413,6 +464,11 @@ void RunOpen(const Config& c,
     if (c.method == "GetChallenge") {
       stub->async()->GetChallenge(&call->ctx, &call->challenge_request,
                                   &call->challenge, std::move(done));
+    } else if (c.method == "Health") {
+      health_stubs[static_cast<size_t>(i) % health_stubs.size()]
+          ->async()
+          ->Check(&call->ctx, &call->health_request, &call->health,
+                  std::move(done));
     } else {
       stub->async()->Provision(
           &call->ctx, &requests[static_cast<size_t>(i) % requests.size()],
@@ -430,6 +486,46 @@ double Percentile(std::vector<double>& sorted, double p) {
   return sorted[idx];
 }
 
+void RunHook(const std::string& command) {
+  if (command.empty()) return;
+  if (std::system(command.c_str()) != 0) Die("hook failed: " + command);
+}
+
+// --requests N: warm-up calls, the start hook, N measured calls, the end
+// hook. Prints calls, server CPU per call and latency percentiles.
+int RunCounted(const Config& c,
+               const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+               const std::vector<secretd::v1::ProvisionRequest>& requests) {
+  const Clock::time_point far = Clock::now() + std::chrono::hours(24);
+  Results warmup, results;
+  if (c.warmup_requests > 0) {
+    RunClosed(c, channels, requests, far, far, &warmup, c.warmup_requests);
+  }
+  RunHook(c.on_measure_start);
+  const ProcessCpu cpu_before = ReadServersCpu(c.server_pids);
+  const Clock::time_point begin = Clock::now();
+  RunClosed(c, channels, requests, begin, far, &results, c.requests);
+  const double seconds =
+      std::chrono::duration<double>(Clock::now() - begin).count();
+  const ProcessCpu cpu = ReadServersCpu(c.server_pids) - cpu_before;
+  RunHook(c.on_measure_end);
+  std::vector<double> lat = results.latencies();
+  std::sort(lat.begin(), lat.end());
+  int64_t ok = 0, total = 0;
+  for (const auto& [code, n] : results.codes()) {
+    total += n;
+    if (code == grpc::StatusCode::OK) ok += n;
+  }
+  std::cout << absl::StrFormat(
+      "%-12s concurrency %d: %d calls (%d OK) in %.2f s  p50 %.2f ms  p99 "
+      "%.2f ms  server CPU %.1f us/call (user %.1f, system %.1f)\n",
+      c.method, c.concurrency, total, ok, seconds, Percentile(lat, 50) * 1e3,
+      Percentile(lat, 99) * 1e3, total > 0 ? cpu.total() / total * 1e6 : 0,
+      total > 0 ? cpu.user / total * 1e6 : 0,
+      total > 0 ? cpu.system / total * 1e6 : 0);
+  return ok == total ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -438,6 +534,8 @@ int main(int argc, char** argv) {
   auto setup_stub = secretd::v1::Broker::NewStub(channels[0]);
   const auto requests = MintRequests(c, *setup_stub);
 
+  if (c.requests > 0) return RunCounted(c, channels, requests);
+
   Results results;
   const Clock::time_point begin = Clock::now();
   const Clock::time_point measure_from =
@@ -445,15 +543,16 @@ int main(int argc, char** argv) {
   const Clock::time_point end =
       measure_from + absl::ToChronoNanoseconds(c.duration);
   // Server CPU is read at the start and the end of the measured interval.
-  double cpu_before = 0, cpu_after = 0, self_before = 0, self_after = 0;
+  ProcessCpu cpu_before, cpu_after;
+  double self_before = 0, self_after = 0;
   double db_before = 0, db_after = 0;
   std::thread sampler([&] {
     std::this_thread::sleep_until(measure_from);
-    cpu_before = ServersCpuSeconds(c.server_pids);
+    cpu_before = ReadServersCpu(c.server_pids);
     db_before = ProcessTreeCpuSeconds(c.db_pid);
     self_before = SelfCpuSeconds();
     std::this_thread::sleep_until(end);
-    cpu_after = ServersCpuSeconds(c.server_pids);
+    cpu_after = ReadServersCpu(c.server_pids);
     db_after = ProcessTreeCpuSeconds(c.db_pid);
     self_after = SelfCpuSeconds();
   });
@@ -475,7 +574,8 @@ int main(int argc, char** argv) {
     absl::StrAppend(&codes, codes.empty() ? "" : " ", "code",
                     static_cast<int>(code), "=", n);
   }
-  const double server_cpu = cpu_after - cpu_before;
+  const ProcessCpu server = cpu_after - cpu_before;
+  const double server_cpu = server.total();
   const double per_request_us = total > 0 ? server_cpu / total * 1e6 : 0;
   nlohmann::ordered_json out;
   out["method"] = c.method;
@@ -492,6 +592,9 @@ int main(int argc, char** argv) {
   out["max_ms"] = lat.empty() ? 0 : lat.back() * 1e3;
   out["server_cpu_s"] = server_cpu;
   out["server_cpu_per_request_us"] = per_request_us;
+  out["server_user_per_request_us"] = total > 0 ? server.user / total * 1e6 : 0;
+  out["server_system_per_request_us"] =
+      total > 0 ? server.system / total * 1e6 : 0;
   out["server_cpu_cores"] = server_cpu / seconds;
   const double db_cpu = db_after - db_before;
   out["db_cpu_per_request_us"] = total > 0 ? db_cpu / total * 1e6 : 0;
@@ -504,12 +607,13 @@ int main(int argc, char** argv) {
     std::cout << absl::StrFormat(
         "%-12s %-16s %6d calls %8.0f/s  p50 %6.2f ms  p90 %6.2f ms  p99 %6.2f "
         "ms  "
-        "max %7.2f ms  server CPU %6.1f us/call (%.2f cores)%s  client %.2f "
-        "cores  [%s]\n",
+        "max %7.2f ms  server CPU %6.1f us/call (user %5.1f, sys %5.1f; %.2f "
+        "cores)%s  client %.2f cores  [%s]\n",
         c.method, out["mode"].get<std::string>(), total, total / seconds,
         out["p50_ms"].get<double>(), out["p90_ms"].get<double>(),
         out["p99_ms"].get<double>(), out["max_ms"].get<double>(),
-        per_request_us, server_cpu / seconds,
+        per_request_us, out["server_user_per_request_us"].get<double>(),
+        out["server_system_per_request_us"].get<double>(), server_cpu / seconds,
         c.db_pid > 0
             ? absl::StrFormat("  db CPU %6.1f us/call (%.2f cores)",
                               out["db_cpu_per_request_us"].get<double>(),

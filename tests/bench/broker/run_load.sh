@@ -7,11 +7,12 @@
 # Steps: build everything with -c opt; make a data directory (bench_setup);
 # start `secretd serve` on a free loopback port; run the load generator in
 # closed loop (1, 4, 16 workers), at fixed rates (500/s, 1000/s), with 4
-# secrets per call, and GetChallenge (the gRPC + TLS floor); stop the server
-# (SIGTERM) and verify its audit log; repeat two runs with the data
-# directory on tmpfs (what fdatasync costs); then run provision_bench (the
-# crypto and the handler in-process) and the keys benchmarks. Prints every
-# figure; docs/broker.md quotes them.
+# secrets per call, and GetChallenge and grpc.health.v1 Check (the gRPC +
+# TLS floor); stop the server (SIGTERM) and verify its audit log; repeat two
+# runs with the data directory on tmpfs (what fdatasync costs); measure
+# write + fdatasync of an audit line alone on the same disk (fsync_cost);
+# then run provision_bench (the crypto and the handler in-process) and the
+# keys benchmarks. Prints every figure; docs/broker.md quotes them.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 
@@ -27,7 +28,8 @@ done
 
 bazel build -c opt //secretd //secretctl //tests/bench/broker:load \
   //tests/bench/broker:bench_setup //tests/bench/broker:provision_bench \
-  //tests/bench/keys:keys_bench >/dev/null 2>&1 || {
+  //tests/bench/broker:fsync_cost //tests/bench/keys:keys_bench \
+  >/dev/null 2>&1 || {
   echo "run_load.sh: build failed; run: bazel build -c opt //tests/bench/broker:all" >&2
   exit 1
 }
@@ -114,9 +116,10 @@ else
   load --rate 500
   load --rate 1000
   load --rate 1000 --secret app/bench/s1,app/bench/s2,app/bench/s3,app/bench/s4
-  echo "== the floor: GetChallenge (gRPC, TLS and the kernel; almost no work)"
+  echo "== the floor: GetChallenge (gRPC, TLS and the kernel; almost no work) and Health/Check (no work)"
   load --concurrency 4 --method GetChallenge
   load --rate 1000 --method GetChallenge
+  load --rate 1000 --method Health
 fi
 stop_server
 audit="$data/audit/audit-bench.jsonl"
@@ -134,6 +137,9 @@ if [ "$quick" = 0 ] && [ -d /dev/shm ]; then
   load --rate 1000
   stop_server
 fi
+
+echo "== write + fdatasync of one audit line alone, on the disk of the data directory"
+"$bin/tests/bench/broker/fsync_cost" --dir "$work" --lines 3000
 
 echo "== crypto and handler in-process (CPU time, median of 3)"
 "$bin/tests/bench/broker/provision_bench" --benchmark_repetitions=3 \
