@@ -1,6 +1,7 @@
 // PostgresStore: the store contract on a real PostgreSQL server (a fresh
 // schema per test on the server of SECRETD_TEST_POSTGRES_URL, which
-// tools/test starts), plus what only this backend shows: migrations under
+// tools/test starts, or without it on a private server this test starts and
+// stops), plus what only this backend shows: migrations under
 // the advisory lock with several stores opening at once, schema refusal,
 // the password kept out of every message, pool exhaustion, lock and
 // statement timeouts, connections killed by the server, two writer
@@ -245,24 +246,6 @@ class PostgresStoreTest : public ::testing::Test {
   common::testing::FakeClock clock_{absl::FromUnixSeconds(1700000000)};
   std::unique_ptr<TestSchema> db_;
 };
-
-// ---- The test environment ----
-
-TEST(PostgresTestEnvironmentTest, MissingServerUrlFailsWithInstructions) {
-  const char* saved = std::getenv("SECRETD_TEST_POSTGRES_URL");
-  const std::string value = saved != nullptr ? saved : "";
-  ::unsetenv("SECRETD_TEST_POSTGRES_URL");
-  EXPECT_THAT(testing::TestPostgresUrl(),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       AllOf(HasSubstr("SECRETD_TEST_POSTGRES_URL is not set"),
-                             HasSubstr("tools/test"),
-                             HasSubstr("tools/pg_server start"))));
-  EXPECT_THAT(TestSchema::Create(),
-              StatusIs(absl::StatusCode::kFailedPrecondition));
-  if (saved != nullptr) ::setenv("SECRETD_TEST_POSTGRES_URL", value.c_str(), 1);
-  // And this run has one: tests that need it fail, never skip, without it.
-  EXPECT_THAT(testing::TestPostgresUrl(), IsOk());
-}
 
 // ---- Schema and migrations ----
 

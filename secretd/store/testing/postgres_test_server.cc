@@ -1,10 +1,17 @@
 #include "secretd/store/testing/postgres_test_server.h"
 
+#include <fcntl.h>
 #include <postgresql/libpq-fe.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -41,18 +48,56 @@ std::string OneLine(absl::string_view s) {
   return out;
 }
 
+// tools/pg_server in the test's runfiles.
+std::string PgServerPath() {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/",
+                      workspace != nullptr ? workspace : "secretd",
+                      "/tools/pg_server");
+}
+
+// The private server of TestPostgresUrl, deleted (stopped) at exit by the
+// process that started it, not by a forked child that exits.
+TestPostgresServer* private_server = nullptr;
+pid_t private_server_owner = 0;
+
+void StopPrivateServer() {
+  if (::getpid() == private_server_owner) {
+    delete private_server;
+    private_server = nullptr;
+  }
+}
+
+absl::StatusOr<std::string> StartPrivateServer() {
+  absl::StatusOr<std::unique_ptr<TestPostgresServer>> server =
+      TestPostgresServer::Start();
+  if (!server.ok()) {
+    return absl::Status(
+        server.status().code(),
+        absl::StrCat("SECRETD_TEST_POSTGRES_URL is not set and this test "
+                     "could not start a PostgreSQL server of its own: ",
+                     server.status().message()));
+  }
+  private_server = server->release();
+  private_server_owner = ::getpid();
+  std::atexit(StopPrivateServer);
+  std::fprintf(stderr,
+               "SECRETD_TEST_POSTGRES_URL is not set: started a private "
+               "PostgreSQL server in %s for this test (stopped when it "
+               "exits)\n",
+               private_server->dir().c_str());
+  return private_server->url();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> TestPostgresUrl() {
   const char* url = std::getenv("SECRETD_TEST_POSTGRES_URL");
-  if (url == nullptr || *url == '\0') {
-    return absl::FailedPreconditionError(
-        "SECRETD_TEST_POSTGRES_URL is not set, so there is no PostgreSQL "
-        "server to test against: run the tests with tools/test, or start one "
-        "with eval \"$(tools/pg_server start /tmp/pg-dev)\" && export "
-        "SECRETD_TEST_POSTGRES_URL (.bazelrc passes it to tests)");
-  }
-  return std::string(url);
+  if (url != nullptr && *url != '\0') return std::string(url);
+  static const absl::StatusOr<std::string>* const private_url =
+      new absl::StatusOr<std::string>(StartPrivateServer());
+  return *private_url;
 }
 
 absl::StatusOr<std::string> RewriteUrl(
@@ -185,6 +230,7 @@ TestPostgresServer::Start() {
     return absl::UnavailableError("cannot make a directory under /tmp");
   }
   std::unique_ptr<TestPostgresServer> server(new TestPostgresServer(dir));
+  if (absl::Status s = server->StartWatchdog(); !s.ok()) return s;
   std::string out;
   absl::Status status = server->RunPgServer("start", &out);
   if (!status.ok()) return status;
@@ -204,6 +250,12 @@ TestPostgresServer::~TestPostgresServer() {
   std::string out;
   RunPgServer("stop", &out).IgnoreError();
   common::testing::RunProcess({"/bin/rm", "-rf", dir_});
+  if (watchdog_fd_ >= 0) {
+    ::close(watchdog_fd_);  // the watchdog finds nothing left to do
+    int wstatus;
+    while (::waitpid(watchdog_pid_, &wstatus, 0) < 0 && errno == EINTR) {
+    }
+  }
 }
 
 absl::Status TestPostgresServer::Stop() {
@@ -216,22 +268,62 @@ absl::Status TestPostgresServer::StartAgain() {
   return RunPgServer("start", &out);
 }
 
+absl::Status TestPostgresServer::StartWatchdog() {
+  // A shell reading a pipe whose only writer is this process: when the
+  // process goes, however it goes, the read ends and the shell stops the
+  // server and removes its directory. A session of its own keeps it out of
+  // the process group that Bazel kills on a timeout; /dev/null for output
+  // keeps it from holding the test's log open.
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("pipe2: ", std::strerror(errno)));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[0], 0);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  std::vector<std::string> args = {
+      "/bin/sh", "-c", "read -r _; \"$0\" stop \"$1\"; rm -rf \"$1\"",
+      PgServerPath(), dir_};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid;
+  const int rc =
+      ::posix_spawn(&pid, "/bin/sh", &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  ::close(fds[0]);
+  if (rc != 0) {
+    ::close(fds[1]);
+    return absl::UnavailableError(
+        absl::StrCat("cannot start the watchdog /bin/sh: ", std::strerror(rc)));
+  }
+  watchdog_fd_ = fds[1];
+  watchdog_pid_ = pid;
+  return absl::OkStatus();
+}
+
 absl::Status TestPostgresServer::RunPgServer(absl::string_view command,
                                              std::string* out) {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  const std::string script = absl::StrCat(
-      srcdir != nullptr ? srcdir : ".", "/",
-      workspace != nullptr ? workspace : "secretd", "/tools/pg_server");
   common::testing::ProcessResult result =
-      common::testing::RunProcess({script, std::string(command), dir_});
+      common::testing::RunProcess({PgServerPath(), std::string(command), dir_});
   *out = result.out;
+  if (result.exit_code == 3) {  // not installed; the message names tools/setup
+    return absl::FailedPreconditionError(OneLine(result.err));
+  }
   if (result.exit_code != 0) {
     return absl::UnavailableError(absl::StrCat(
         "tools/pg_server ", command, " ", dir_, " failed (exit ",
         result.exit_code, "): ", OneLine(result.err),
-        "; is PostgreSQL installed (tools/setup)? As root the test must run "
-        "outside Bazel's sandbox (tags = [\"no-sandbox\"])"));
+        "; as root, a test that starts PostgreSQL must run outside Bazel's "
+        "sandbox (tags = [\"no-sandbox\"])"));
   }
   return absl::OkStatus();
 }

@@ -1,8 +1,7 @@
-// PostgreSQL for tests: a fresh schema per test on the server that
-// tools/test (or tools/pg_server) started, and a private server a test may
-// stop and start.
+// PostgreSQL for tests: a fresh schema per test on a shared server, and a
+// private server a test may stop and start.
 //
-//   // On the server of SECRETD_TEST_POSTGRES_URL:
+//   // On the server of SECRETD_TEST_POSTGRES_URL, or this process's own:
 //   ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestSchema> db,
 //                        TestSchema::Create());
 //   auto store = PostgresStore::Open(db->url(), clock, {});
@@ -14,9 +13,14 @@
 //   ASSERT_OK(server->Stop());        // the server is down
 //   ASSERT_OK(server->StartAgain());  // same port, same data
 //
-// Without SECRETD_TEST_POSTGRES_URL, TestPostgresUrl and TestSchema fail
-// (kFailedPrecondition) with a message saying how to start a server: tests
-// that need PostgreSQL fail, they do not skip. Testonly; thread-compatible.
+// tools/test sets SECRETD_TEST_POSTGRES_URL so that every test shares one
+// server. Without it (a plain `bazel test`), the first TestSchema::Create
+// in a process starts a private server with tools/pg_server, which every
+// later one reuses and which is stopped when the process exits. Such tests
+// are tagged "no-sandbox" (see TestPostgresServer). When PostgreSQL is not
+// installed they fail (kFailedPrecondition, naming tools/setup); they never
+// skip. Testonly; thread-compatible, except TestPostgresUrl and
+// TestSchema::Create, which are thread-safe.
 #ifndef SECRETD_SECRETD_STORE_TESTING_POSTGRES_TEST_SERVER_H_
 #define SECRETD_SECRETD_STORE_TESTING_POSTGRES_TEST_SERVER_H_
 
@@ -31,7 +35,14 @@
 
 namespace secretd::testing {
 
-// The URL in SECRETD_TEST_POSTGRES_URL; kFailedPrecondition if it is unset.
+// The URL in SECRETD_TEST_POSTGRES_URL when it is set (and not empty).
+// Otherwise the URL of this process's private server, started by the first
+// call (a few seconds) with TestPostgresServer::Start and stopped when the
+// process exits; a start that failed is not retried, and every call
+// returns its error, prefixed with "SECRETD_TEST_POSTGRES_URL is not set":
+// kFailedPrecondition naming tools/setup when PostgreSQL is not installed,
+// kUnavailable otherwise. Says on stderr when it starts a server.
+// Thread-safe.
 absl::StatusOr<std::string> TestPostgresUrl();
 
 // `url` (a libpq URL or key=value string) as a URL, with each of
@@ -86,9 +97,13 @@ class TestSchema {
 // A server of its own, started with tools/pg_server in a new directory
 // under /tmp (the postgres user must reach it when the test runs as root,
 // and Bazel's sandbox cannot switch users: such tests are tagged
-// "no-sandbox"). Stopped and removed when the object is destroyed.
+// "no-sandbox"). Stopped and removed when the object is destroyed, or, if
+// the process dies first (a crash, a Bazel timeout), by a watchdog process
+// in a session of its own that waits for the process to go away.
 class TestPostgresServer {
  public:
+  // kFailedPrecondition naming tools/setup when PostgreSQL is not
+  // installed; kUnavailable when tools/pg_server fails otherwise.
   static absl::StatusOr<std::unique_ptr<TestPostgresServer>> Start();
   ~TestPostgresServer();
   TestPostgresServer(const TestPostgresServer&) = delete;
@@ -100,13 +115,18 @@ class TestPostgresServer {
   absl::Status StartAgain();
   // The URL of its database "secretd_test".
   const std::string& url() const { return url_; }
+  // Its directory (data, logs, socket).
+  const std::string& dir() const { return dir_; }
 
  private:
   explicit TestPostgresServer(std::string dir) : dir_(std::move(dir)) {}
+  absl::Status StartWatchdog();
   absl::Status RunPgServer(absl::string_view command, std::string* out);
 
   std::string dir_;
   std::string url_;
+  int watchdog_fd_ = -1;  // the watchdog stops the server when it closes
+  int watchdog_pid_ = -1;
 };
 
 }  // namespace secretd::testing

@@ -2,8 +2,9 @@
 // database (`--store postgresql://...`), each with its own audit log,
 // sharing state: a challenge from one is accepted by the other, a
 // single-use token spent on one is refused by the other, a role put into the
-// database reaches both. Needs SECRETD_TEST_POSTGRES_URL (tools/test, or
-// `eval "$(tools/pg_server start DIR)"`); fails, saying so, without it.
+// database reaches both. Runs on the server of SECRETD_TEST_POSTGRES_URL
+// (tools/test sets it) or, without it, on a private one it starts and stops
+// (TestPostgresUrl).
 #include <sys/stat.h>
 
 #include <memory>

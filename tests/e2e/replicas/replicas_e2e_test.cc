@@ -8,8 +8,8 @@
 // statements are prepared once per connection; expired token records are
 // purged once across replicas, sparing the clock margin.
 //
-// Needs SECRETD_TEST_POSTGRES_URL (tools/test, or `eval "$(tools/pg_server
-// start DIR)"`); fails, saying so, without it.
+// Runs on the server of SECRETD_TEST_POSTGRES_URL (tools/test sets it) or,
+// without it, on a private one it starts and stops (TestPostgresUrl).
 #include <sys/stat.h>
 
 #include <atomic>
