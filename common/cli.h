@@ -114,13 +114,6 @@ int Run(const Program& program, const std::vector<std::string>& argv,
         std::ostream& out, std::ostream& err);
 int Run(const Program& program, int argc, char** argv);
 
-// Levenshtein distance, for did-you-mean suggestions.
-size_t EditDistance(absl::string_view a, absl::string_view b);
-// The candidate closest to `word` if it is within a third of its length
-// (at least 2 edits), else "".
-std::string ClosestMatch(absl::string_view word,
-                         const std::vector<std::string>& candidates);
-
 }  // namespace common::cli
 
 #endif  // SECRETD_COMMON_CLI_H_

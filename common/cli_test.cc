@@ -236,12 +236,5 @@ TEST(GetIntTest, ParsesAndChecksTheRange) {
   EXPECT_EQ(error, "--n must be between 1 and 100, got 101");
 }
 
-TEST(ClosestMatchTest, FindsNearWordsOnly) {
-  EXPECT_EQ(ClosestMatch("StringLik", {"StringLike", "StringEquals"}),
-            "StringLike");
-  EXPECT_EQ(ClosestMatch("zzz", {"StringLike"}), "");
-  EXPECT_EQ(EditDistance("kitten", "sitting"), 3u);
-}
-
 }  // namespace
 }  // namespace common::cli

@@ -8,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/cli.h"
+#include "common/closest_match.h"
 #include "policy/internal/compiler.h"
 #include "policy/internal/strict_json.h"
 
@@ -49,7 +49,7 @@ class ShapeReader {
         return;
       }
     }
-    std::string guess = common::cli::ClosestMatch(name, known);
+    std::string guess = common::ClosestMatch(name, known);
     if (!guess.empty()) {
       Error(path,
             absl::StrCat("unknown ", what, "; did you mean ", guess, "?"));
@@ -340,7 +340,7 @@ class ShapeReader {
         return;
       }
     }
-    std::string guess = common::cli::ClosestMatch(name, AllOperatorNames());
+    std::string guess = common::ClosestMatch(name, AllOperatorNames());
     if (!guess.empty()) {
       Error(path, absl::StrCat("unknown operator; did you mean ", guess, "?"));
       return;

@@ -212,8 +212,7 @@ std::vector<common::cli::Command> PolicyCommands() {
        "{\"policy\", \"sid\": null, \"index\"}); text explains the decision "
        "statement by statement, and names any Deny statement skipped because "
        "a variable has no value or a value has the wrong type. The policies' "
-       "warnings (see \"policy validate\") go to stderr. Exit 0 for any "
-       "decision, 2 for bad input.",
+       "warnings (see \"policy validate\") go to stderr.",
        {{"policy", "FILE", "a policy document", /*repeated=*/true,
          /*required=*/true},
         {"action", "A", "the action, e.g. secrets:Get", false, true},
@@ -223,7 +222,11 @@ std::vector<common::cli::Command> PolicyCommands() {
         {"format", "json|text", "output format (default json)"}},
        0,
        0,
-       Simulate});
+       Simulate,
+       // Never 1: a deny is an answer, not a failure.
+       "0 for any decision (allow, explicit_deny or implicit_deny), 2 for "
+       "bad input (an invalid or unreadable policy, a bad --context, a "
+       "--format other than json or text, a missing flag)."});
   return commands;
 }
 

@@ -345,5 +345,31 @@ TEST_F(PolicyCommandsTest, SimulateRejectsBadInputWithExitTwo) {
             "file or directory\n");
 }
 
+// DESIGN.md §8: simulate exits 0 for any decision and 2 for bad input, so its
+// help states exactly those codes and not the generic "1 refused or failed".
+TEST_F(PolicyCommandsTest, SimulateHelpStatesOnlyItsOwnExitCodes) {
+  Result r = Run({"policy", "simulate", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.err, "");
+  const std::string footer =
+      "\nExit status: 0 for any decision (allow, explicit_deny or "
+      "implicit_deny), 2 for bad input (an invalid or unreadable policy, a "
+      "bad --context, a --format other than json or text, a missing "
+      "flag).\n";
+  ASSERT_GE(r.out.size(), footer.size());
+  EXPECT_EQ(r.out.substr(r.out.size() - footer.size()), footer);
+  EXPECT_EQ(r.out.find("refused"), std::string::npos);
+  EXPECT_EQ(r.out.find("Exit status:"), r.out.rfind("Exit status:"));
+}
+
+TEST_F(PolicyCommandsTest, ValidateHelpKeepsTheGenericExitCodes) {
+  Result r = Run({"help", "policy", "validate"});
+  EXPECT_EQ(r.exit_code, 0);
+  const std::string footer =
+      "\nExit status: 0 ok, 1 refused or failed, 2 usage error.\n";
+  ASSERT_GE(r.out.size(), footer.size());
+  EXPECT_EQ(r.out.substr(r.out.size() - footer.size()), footer);
+}
+
 }  // namespace
 }  // namespace secretctl

@@ -6,7 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/cli.h"
+#include "common/closest_match.h"
 #include "policy/internal/strict_json.h"
 
 namespace policy::internal {
@@ -55,7 +55,7 @@ std::string ClosestIgnoringCase(absl::string_view word,
   std::vector<std::string> lowered;
   lowered.reserve(candidates.size());
   for (const std::string& c : candidates) lowered.push_back(LowerAscii(c));
-  std::string best = common::cli::ClosestMatch(LowerAscii(word), lowered);
+  std::string best = common::ClosestMatch(LowerAscii(word), lowered);
   if (best.empty()) return "";
   for (size_t i = 0; i < lowered.size(); ++i) {
     if (lowered[i] == best) return candidates[i];

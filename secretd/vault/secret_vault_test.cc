@@ -1,5 +1,6 @@
 #include "secretd/vault/secret_vault.h"
 
+#include <sodium.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -13,6 +14,8 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "keys/envelope.h"
+#include "keys/kek.h"
 #include "keys/random.h"
 #include "secretd/store/sqlite_store.h"
 
@@ -31,6 +34,30 @@ std::string Str(const keys::SecretBytes& b) {
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Opens nonce(24) || XChaCha20-Poly1305(key, plaintext) with the associated
+// data of secret `name` at `version`: the form of both the wrapped data key
+// and the ciphertext (keys/envelope.h). Empty if it does not authenticate.
+std::string OpenEnvelopePart(absl::string_view key, const std::string& name,
+                             int64_t version, const std::string& sealed) {
+  constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  constexpr size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+  absl::StatusOr<std::string> aad = keys::SecretAad(name, version);
+  if (!aad.ok() || key.size() != crypto_aead_xchacha20poly1305_ietf_KEYBYTES ||
+      sealed.size() < kNonce + kTag) {
+    return "";
+  }
+  std::string out(sealed.size() - kNonce - kTag, '\0');
+  const auto* in = reinterpret_cast<const unsigned char*>(sealed.data());
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          reinterpret_cast<unsigned char*>(out.data()), nullptr, nullptr,
+          in + kNonce, sealed.size() - kNonce,
+          reinterpret_cast<const unsigned char*>(aad->data()), aad->size(), in,
+          reinterpret_cast<const unsigned char*>(key.data())) != 0) {
+    return "";
+  }
+  return out;
 }
 
 class SecretVaultTest : public ::testing::Test {
@@ -153,6 +180,72 @@ TEST_F(SecretVaultTest, DatabaseFilesHoldNoPlaintext) {
   for (const std::string& v : values) {
     EXPECT_EQ(main_file.find(v.substr(0, 16)), std::string::npos);
   }
+}
+
+// Issue 5: nor an unwrapped data key. The test unwraps each stored data key
+// itself, with the KEK and the envelope format, checks that it is the key
+// that encrypts the stored value, and scans the database files for its raw
+// bytes, after Put and Read, after a checkpoint and after a KEK rotation
+// (which unwraps every data key).
+TEST_F(SecretVaultTest, DatabaseFilesHoldNoUnwrappedDataKey) {
+  SecretVault vault(*store_, ring_, random_);
+  const std::string values[] = {"first-value", "second-value",
+                                std::string(3000, 'Q')};
+  std::vector<std::string> names;
+  for (int i = 0; i < 3; ++i) {
+    names.push_back(absl::StrCat("app/k", i));
+    ASSERT_OK(vault.Put(names[i], Value(values[i])).status());
+    ASSERT_OK(vault.Read(names[i], 1).status());
+  }
+  std::vector<std::string> data_keys;
+  std::vector<std::string> wrapped_keys;
+  const absl::string_view kek =
+      kek_.key(keys::InsecureSecretAccess::Get())
+          .AsStringView(keys::InsecureSecretAccess::Get());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(SecretVersionRecord r,
+                         store_->GetSecretVersion(names[i], 1));
+    const std::string dek =
+        OpenEnvelopePart(kek, r.name, r.version, r.fields.wrapped_data_key);
+    ASSERT_EQ(dek.size(), 32u) << names[i];
+    ASSERT_EQ(OpenEnvelopePart(dek, r.name, r.version, r.fields.ciphertext),
+              values[i])
+        << names[i];
+    data_keys.push_back(dek);
+    wrapped_keys.push_back(r.fields.wrapped_data_key);
+  }
+  ASSERT_NE(data_keys[0], data_keys[1]);  // one data key per version
+
+  const auto scan = [&](const std::string& when) {
+    std::string all;
+    for (const std::string& file : {path_, path_ + "-wal", path_ + "-shm"}) {
+      const std::string bytes = ReadAll(file);
+      for (size_t i = 0; i < data_keys.size(); ++i) {
+        EXPECT_EQ(bytes.find(data_keys[i]), std::string::npos)
+            << when << ": " << file << " holds the data key of " << names[i];
+      }
+      all += bytes;
+    }
+    return all;
+  };
+  const std::string before = scan("after Put and Read");
+  // The scan reads what the store wrote: the wrapped keys are there.
+  for (const std::string& w : wrapped_keys) {
+    EXPECT_NE(before.find(w), std::string::npos);
+  }
+  ASSERT_OK(store_->Checkpoint());
+  const std::string main_file = ReadAll(path_);
+  for (const std::string& w : wrapped_keys) {
+    EXPECT_NE(main_file.find(w), std::string::npos);
+  }
+  scan("after a checkpoint");
+
+  keys::Kek next = keys::Kek::Generate(random_);
+  ASSERT_OK_AND_ASSIGN(SecretVault::Rotation rotation, vault.RewrapAll(next));
+  EXPECT_EQ(rotation.rewrapped, 3);
+  scan("after a KEK rotation");
+  ASSERT_OK(store_->Checkpoint());
+  scan("after a KEK rotation and a checkpoint");
 }
 
 TEST_F(SecretVaultTest, RowWrappedByAnUnknownKekIsAFailedPrecondition) {
