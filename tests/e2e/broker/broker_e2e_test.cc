@@ -2,17 +2,28 @@
 // real `secretctl attest`, a C++ gRPC client over TLS pinned to the data
 // directory's CA. Every rejection path is checked for its status code and
 // the reason in the audit record; every call must add exactly one record.
+#include <dirent.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/testing/fake_clock.h"
 #include "common/testing/status_matchers.h"
@@ -259,6 +270,163 @@ class Environment {
  private:
   Environment() = default;
 };
+
+// ---- Key material in logs ----
+
+// One private key of the data directory in one encoding in which a careless
+// log line could carry it.
+struct KeyForm {
+  std::string what;  // "keys/kek: hex", never the key itself
+  std::string text;
+};
+
+// Raw, lower- and upper-case hex, standard base64 (without the padding, so
+// that padded text matches too) and base64url of `bytes`.
+void AddByteForms(const std::string& what, const std::string& bytes,
+                  std::vector<KeyForm>* forms) {
+  std::string base64 = absl::Base64Escape(bytes);
+  base64.erase(base64.find_last_not_of('=') + 1);
+  forms->push_back({absl::StrCat(what, ": raw bytes"), bytes});
+  forms->push_back({absl::StrCat(what, ": hex"), keys::HexEncode(bytes)});
+  forms->push_back({absl::StrCat(what, ": HEX"),
+                    absl::AsciiStrToUpper(keys::HexEncode(bytes))});
+  forms->push_back({absl::StrCat(what, ": base64"), base64});
+  forms->push_back(
+      {absl::StrCat(what, ": base64url"), keys::Base64UrlEncode(bytes)});
+}
+
+// The private scalar of a PEM EC key, as OpenSSL reads it.
+absl::StatusOr<std::string> EcPrivateScalar(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  BIGNUM* priv = nullptr;
+  std::string scalar;
+  if (key != nullptr &&
+      EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &priv) == 1) {
+    scalar.resize(static_cast<size_t>((EVP_PKEY_get_bits(key) + 7) / 8));
+    if (BN_bn2binpad(priv, reinterpret_cast<unsigned char*>(scalar.data()),
+                     static_cast<int>(scalar.size())) < 0) {
+      scalar.clear();
+    }
+  }
+  BN_clear_free(priv);
+  EVP_PKEY_free(key);
+  if (scalar.empty()) return absl::InternalError("not an EC private key");
+  return scalar;
+}
+
+// Every private key of the data directory (the KEKs, the release and audit
+// signing keys, the TLS key) in every form of AddByteForms, plus the key
+// files' own text: the KEK file's line, the JWKs' "d", each base64 line of
+// the PEM body. Forms shorter than 16 bytes (a short last PEM line) are left
+// out: they could match by chance, and the whole DER covers them.
+absl::StatusOr<std::vector<KeyForm>> PrivateKeyForms(
+    const DataDirLayout& layout) {
+  // "keys/kek" for DATA_DIR/keys/kek.
+  auto relative = [&layout](const std::string& path) {
+    return path.substr(layout.root.size() + 1);
+  };
+  std::vector<KeyForm> forms;
+  std::vector<std::string> keks = {layout.kek};
+  if (DIR* d = opendir(layout.kek_retired_dir.c_str()); d != nullptr) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] != '.') {
+        keks.push_back(absl::StrCat(layout.kek_retired_dir, "/", e->d_name));
+      }
+    }
+    closedir(d);
+  }
+  for (const std::string& path : keks) {
+    absl::StatusOr<std::string> text = ReadFile(path);
+    if (!text.ok()) return text.status();
+    const std::string line(absl::StripAsciiWhitespace(*text));
+    absl::StatusOr<std::string> bytes = keys::Base64UrlDecode(line);
+    if (!bytes.ok()) return bytes.status();
+    forms.push_back({absl::StrCat(relative(path), ": file text"), line});
+    AddByteForms(relative(path), *bytes, &forms);
+  }
+  for (const std::string& path : {layout.release_key, layout.audit_key}) {
+    absl::StatusOr<std::string> text = ReadFile(path);
+    if (!text.ok()) return text.status();
+    const Json jwk = Json::parse(*text, nullptr, false);
+    if (!jwk.is_object() || !jwk.contains("d") || !jwk["d"].is_string()) {
+      return absl::InternalError(absl::StrCat(path, " is not a private JWK"));
+    }
+    absl::StatusOr<std::string> seed =
+        keys::Base64UrlDecode(jwk["d"].get<std::string>());
+    if (!seed.ok()) return seed.status();
+    AddByteForms(absl::StrCat(relative(path), " (d)"), *seed, &forms);
+  }
+  absl::StatusOr<std::string> pem = ReadFile(layout.server_key);
+  if (!pem.ok()) return pem.status();
+  std::string body;
+  for (absl::string_view line : absl::StrSplit(*pem, '\n')) {
+    if (line.empty() || absl::StartsWith(line, "-----")) continue;
+    forms.push_back({absl::StrCat(relative(layout.server_key), ": PEM line"),
+                     std::string(line)});
+    absl::StrAppend(&body, line);
+  }
+  std::string der;
+  if (body.empty() || !absl::Base64Unescape(body, &der)) {
+    return absl::InternalError(absl::StrCat(layout.server_key, " is not PEM"));
+  }
+  AddByteForms(absl::StrCat(relative(layout.server_key), " (DER)"), der,
+               &forms);
+  absl::StatusOr<std::string> scalar = EcPrivateScalar(*pem);
+  if (!scalar.ok()) return scalar.status();
+  AddByteForms(absl::StrCat(relative(layout.server_key), " (private scalar)"),
+               *scalar, &forms);
+  forms.erase(
+      std::remove_if(forms.begin(), forms.end(),
+                     [](const KeyForm& f) { return f.text.size() < 16; }),
+      forms.end());
+  return forms;
+}
+
+// Appends every string value of `j`, one per line.
+void AppendStrings(const Json& j, std::string* out) {
+  if (j.is_string()) {
+    absl::StrAppend(out, j.get<std::string>(), "\n");
+  } else if (j.is_structured()) {
+    for (const Json& v : j) AppendStrings(v, out);
+  }
+}
+
+// What a log holds: its text as written, then every string value of its
+// JSON lines decoded (so that an escape such as "\/" or "\u0041" hides
+// nothing).
+std::string LogContent(absl::string_view text) {
+  std::string out(text);
+  out += "\n";
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    AppendStrings(Json::parse(line, nullptr, false), &out);
+  }
+  return out;
+}
+
+// The name of the first key form in LogContent(text), or "".
+std::string KeyFoundIn(absl::string_view text,
+                       const std::vector<KeyForm>& forms) {
+  const std::string content = LogContent(text);
+  for (const KeyForm& f : forms) {
+    if (absl::StrContains(content, f.text)) return f.what;
+  }
+  return "";
+}
+
+// Expects neither the log `env`'s server wrote on stderr so far nor its audit
+// log to hold a private key of the data directory (PrivateKeyForms).
+void ExpectNoPrivateKeyInLogs(const Environment& env) {
+  absl::StatusOr<std::vector<KeyForm>> forms =
+      PrivateKeyForms(env.dir->layout());
+  ASSERT_THAT(forms, IsOk());
+  EXPECT_EQ(KeyFoundIn(env.server->LogText(), *forms), "")
+      << "is in the server's log";
+  absl::StatusOr<std::string> audit = ReadFile(env.AuditPath());
+  ASSERT_THAT(audit, IsOk());
+  EXPECT_EQ(KeyFoundIn(*audit, *forms), "") << "is in the audit log";
+}
 
 // One server for the request-level tests (they run in order, sharing it).
 class BrokerE2eTest : public ::testing::Test {
@@ -619,6 +787,34 @@ TEST_F(BrokerE2eTest, LogsCarryRequestIdsButNoSecretOrToken) {
   EXPECT_THAT(log, Not(HasSubstr(kDbPassword)));
   EXPECT_THAT(log, Not(HasSubstr(token.substr(token.rfind('.') + 1))));
   EXPECT_THAT(log, Not(HasSubstr(token.substr(0, 30))));
+
+  // Nor a private key of the data directory, there or in the audit log. The
+  // scan first proves it would see each form of each key in a log line, as
+  // written or JSON-escaped.
+  ASSERT_OK_AND_ASSIGN(const std::vector<KeyForm> forms,
+                       PrivateKeyForms(env_->dir->layout()));
+  for (const KeyForm& f : forms) {
+    EXPECT_NE(
+        KeyFoundIn(absl::StrCat(R"({"msg":"loaded","key":")", f.text, "\"}\n"),
+                   forms),
+        "")
+        << f.what;
+    std::string escaped;
+    for (char ch : f.text) {
+      if (ch < 0x20 || ch > 0x7E) {
+        escaped.clear();  // raw bytes: no JSON text of ours holds them as is
+        break;
+      }
+      absl::StrAppendFormat(&escaped, "\\u%04x", ch);
+    }
+    if (escaped.empty()) continue;
+    EXPECT_NE(
+        KeyFoundIn(absl::StrCat(R"({"msg":"loaded","key":")", escaped, "\"}"),
+                   forms),
+        "")
+        << f.what << ", JSON-escaped";
+  }
+  ExpectNoPrivateKeyInLogs(*env_);
 }
 
 // ---- Whole-process behaviour: each test has its own server. ----
