@@ -13,11 +13,15 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -50,6 +54,7 @@ using ::grpc::health::v1::HealthCheckRequest;
 using ::grpc::health::v1::HealthCheckResponse;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::UnorderedElementsAreArray;
 using Json = nlohmann::json;
 
 constexpr char kAudience[] = "secretd.e2e";
@@ -991,6 +996,117 @@ TEST_F(BrokerProcessTest, StoreChangesArePickedUpByThePoll) {
   }));
   Call c = env_->Provision(env_->Token(), "late", {"other/thing"});
   ASSERT_TRUE(c.status.ok()) << c.status.error_message();
+}
+
+TEST_F(BrokerProcessTest, RefreshesUnderLoadDropAndRefuseNoRequest) {
+  ASSERT_OK(env_->StartServer({"--refresh-interval", "50ms"}));
+  // Clients call without pause, each with a fresh token, until told to stop.
+  constexpr int kClients = 3;
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0};
+  std::vector<std::vector<Call>> calls(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      while (!stop.load()) {
+        secretd::v1::ProvisionRequest r;
+        r.set_attestation_token(env_->Token());
+        r.set_role("web");
+        r.add_secrets("app/db/password");
+        calls[i].push_back(env_->RawProvision(r));
+        answered.fetch_add(1);
+      }
+    });
+  }
+  absl::Cleanup join_clients = [&] {
+    stop = true;
+    for (std::thread& t : clients) t.join();
+  };
+  // Waits for 2 * kClients more answers: at least kClients of them were
+  // calls that started after this point (each client has one call in flight).
+  auto more_answers = [&] {
+    const int target = answered.load() + 2 * kClients;
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (answered.load() < target && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return answered.load() >= target;
+  };
+
+  // Each round: a SIGHUP (keys and state reloaded), then a role and a
+  // secret changed in the store the way the admin socket changes them,
+  // picked up by the poll. The role's secret TTL alternates so that each
+  // bundle shows which state answered it; each round adds a version of the
+  // secret the clients read.
+  constexpr int kRounds = 4;
+  std::map<int64_t, std::string> values = {{1, kDbPassword}};
+  for (int round = 1; round <= kRounds; ++round) {
+    ASSERT_TRUE(more_answers());
+    env_->server->Signal(SIGHUP);
+    int keyring_reloads = 0;
+    ASSERT_TRUE(env_->server->WaitForLog([&](const Json& j) {
+      const std::string msg = j.value("msg", "");
+      if (msg == "keyring reloaded") ++keyring_reloads;
+      return keyring_reloads == round && msg == "state loaded";
+    })) << "SIGHUP "
+        << round << " was not handled";
+
+    ASSERT_TRUE(more_answers());
+    ASSERT_OK(env_->dir->PutRole("web", kTrust, kRead, 600,
+                                 round % 2 == 1 ? 1800 : 3600));
+    const std::string value = absl::StrCat(kDbPassword, "-round-", round);
+    ASSERT_OK_AND_ASSIGN(const int64_t version,
+                         env_->dir->PutSecret("app/db/password", value));
+    values[version] = value;
+    ASSERT_OK_AND_ASSIGN(const int64_t counter,
+                         env_->dir->store().GetChangeCounter());
+    ASSERT_TRUE(env_->server->WaitForLog([&](const Json& j) {
+      return j.value("msg", "") == "state loaded" &&
+             j.value("change_counter", int64_t{0}) == counter;
+    })) << "the poll did not load store change "
+        << round;
+  }
+  ASSERT_TRUE(more_answers());
+  std::move(join_clients).Invoke();
+
+  // Every call: OK, a bundle that verifies and opens, the current value of
+  // the version it names.
+  std::vector<std::string> request_ids;
+  std::set<int64_t> ttls, versions;
+  for (const std::vector<Call>& per_client : calls) {
+    for (const Call& c : per_client) {
+      ASSERT_EQ(c.status.error_code(), grpc::StatusCode::OK)
+          << c.status.error_message();
+      secretd::v1::SecretBundle b = env_->Open(c.response);
+      EXPECT_EQ(b.request_id(), c.request_id);
+      ASSERT_EQ(b.secrets_size(), 1);
+      EXPECT_EQ(b.secrets(0).value(), values[b.secrets(0).version()]);
+      ttls.insert(b.expires_at() - b.issued_at());
+      versions.insert(b.secrets(0).version());
+      request_ids.push_back(c.request_id);
+    }
+  }
+  EXPECT_GE(request_ids.size(),
+            static_cast<size_t>(2 * kClients * (2 * kRounds + 1)));
+  // Both states answered, and the last version reached the clients.
+  EXPECT_EQ(ttls, (std::set<int64_t>{1800, 3600}));
+  EXPECT_EQ(*versions.rbegin(), kRounds + 1);
+
+  // Exactly one record per call, with the call's request id.
+  std::vector<std::string> recorded;
+  for (const Json& j : ReadAuditLog(env_->AuditPath())) {
+    if (j.is_object() && j.value("type", "") == "provision") {
+      recorded.push_back(j.value("request_id", ""));
+      EXPECT_EQ(j["status"], "OK");
+    }
+  }
+  EXPECT_THAT(recorded, UnorderedElementsAreArray(request_ids));
+  std::sort(request_ids.begin(), request_ids.end());
+  EXPECT_EQ(std::adjacent_find(request_ids.begin(), request_ids.end()),
+            request_ids.end())
+      << "a request id was given twice";
+  EXPECT_OK(VerifyAuditLog(*env_->dir, env_->AuditPath()));
+  ExpectNoPrivateKeyInLogs(*env_);
 }
 
 TEST_F(BrokerProcessTest, KekRotatedElsewhereIsPickedUpByReloadingOnce) {
