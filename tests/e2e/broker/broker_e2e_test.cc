@@ -2,17 +2,32 @@
 // real `secretctl attest`, a C++ gRPC client over TLS pinned to the data
 // directory's CA. Every rejection path is checked for its status code and
 // the reason in the audit record; every call must add exactly one record.
+#include <dirent.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <atomic>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/testing/fake_clock.h"
 #include "common/testing/status_matchers.h"
@@ -39,6 +54,7 @@ using ::grpc::health::v1::HealthCheckRequest;
 using ::grpc::health::v1::HealthCheckResponse;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::UnorderedElementsAreArray;
 using Json = nlohmann::json;
 
 constexpr char kAudience[] = "secretd.e2e";
@@ -259,6 +275,163 @@ class Environment {
  private:
   Environment() = default;
 };
+
+// ---- Key material in logs ----
+
+// One private key of the data directory in one encoding in which a careless
+// log line could carry it.
+struct KeyForm {
+  std::string what;  // "keys/kek: hex", never the key itself
+  std::string text;
+};
+
+// Raw, lower- and upper-case hex, standard base64 (without the padding, so
+// that padded text matches too) and base64url of `bytes`.
+void AddByteForms(const std::string& what, const std::string& bytes,
+                  std::vector<KeyForm>* forms) {
+  std::string base64 = absl::Base64Escape(bytes);
+  base64.erase(base64.find_last_not_of('=') + 1);
+  forms->push_back({absl::StrCat(what, ": raw bytes"), bytes});
+  forms->push_back({absl::StrCat(what, ": hex"), keys::HexEncode(bytes)});
+  forms->push_back({absl::StrCat(what, ": HEX"),
+                    absl::AsciiStrToUpper(keys::HexEncode(bytes))});
+  forms->push_back({absl::StrCat(what, ": base64"), base64});
+  forms->push_back(
+      {absl::StrCat(what, ": base64url"), keys::Base64UrlEncode(bytes)});
+}
+
+// The private scalar of a PEM EC key, as OpenSSL reads it.
+absl::StatusOr<std::string> EcPrivateScalar(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  BIGNUM* priv = nullptr;
+  std::string scalar;
+  if (key != nullptr &&
+      EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &priv) == 1) {
+    scalar.resize(static_cast<size_t>((EVP_PKEY_get_bits(key) + 7) / 8));
+    if (BN_bn2binpad(priv, reinterpret_cast<unsigned char*>(scalar.data()),
+                     static_cast<int>(scalar.size())) < 0) {
+      scalar.clear();
+    }
+  }
+  BN_clear_free(priv);
+  EVP_PKEY_free(key);
+  if (scalar.empty()) return absl::InternalError("not an EC private key");
+  return scalar;
+}
+
+// Every private key of the data directory (the KEKs, the release and audit
+// signing keys, the TLS key) in every form of AddByteForms, plus the key
+// files' own text: the KEK file's line, the JWKs' "d", each base64 line of
+// the PEM body. Forms shorter than 16 bytes (a short last PEM line) are left
+// out: they could match by chance, and the whole DER covers them.
+absl::StatusOr<std::vector<KeyForm>> PrivateKeyForms(
+    const DataDirLayout& layout) {
+  // "keys/kek" for DATA_DIR/keys/kek.
+  auto relative = [&layout](const std::string& path) {
+    return path.substr(layout.root.size() + 1);
+  };
+  std::vector<KeyForm> forms;
+  std::vector<std::string> keks = {layout.kek};
+  if (DIR* d = opendir(layout.kek_retired_dir.c_str()); d != nullptr) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] != '.') {
+        keks.push_back(absl::StrCat(layout.kek_retired_dir, "/", e->d_name));
+      }
+    }
+    closedir(d);
+  }
+  for (const std::string& path : keks) {
+    absl::StatusOr<std::string> text = ReadFile(path);
+    if (!text.ok()) return text.status();
+    const std::string line(absl::StripAsciiWhitespace(*text));
+    absl::StatusOr<std::string> bytes = keys::Base64UrlDecode(line);
+    if (!bytes.ok()) return bytes.status();
+    forms.push_back({absl::StrCat(relative(path), ": file text"), line});
+    AddByteForms(relative(path), *bytes, &forms);
+  }
+  for (const std::string& path : {layout.release_key, layout.audit_key}) {
+    absl::StatusOr<std::string> text = ReadFile(path);
+    if (!text.ok()) return text.status();
+    const Json jwk = Json::parse(*text, nullptr, false);
+    if (!jwk.is_object() || !jwk.contains("d") || !jwk["d"].is_string()) {
+      return absl::InternalError(absl::StrCat(path, " is not a private JWK"));
+    }
+    absl::StatusOr<std::string> seed =
+        keys::Base64UrlDecode(jwk["d"].get<std::string>());
+    if (!seed.ok()) return seed.status();
+    AddByteForms(absl::StrCat(relative(path), " (d)"), *seed, &forms);
+  }
+  absl::StatusOr<std::string> pem = ReadFile(layout.server_key);
+  if (!pem.ok()) return pem.status();
+  std::string body;
+  for (absl::string_view line : absl::StrSplit(*pem, '\n')) {
+    if (line.empty() || absl::StartsWith(line, "-----")) continue;
+    forms.push_back({absl::StrCat(relative(layout.server_key), ": PEM line"),
+                     std::string(line)});
+    absl::StrAppend(&body, line);
+  }
+  std::string der;
+  if (body.empty() || !absl::Base64Unescape(body, &der)) {
+    return absl::InternalError(absl::StrCat(layout.server_key, " is not PEM"));
+  }
+  AddByteForms(absl::StrCat(relative(layout.server_key), " (DER)"), der,
+               &forms);
+  absl::StatusOr<std::string> scalar = EcPrivateScalar(*pem);
+  if (!scalar.ok()) return scalar.status();
+  AddByteForms(absl::StrCat(relative(layout.server_key), " (private scalar)"),
+               *scalar, &forms);
+  forms.erase(
+      std::remove_if(forms.begin(), forms.end(),
+                     [](const KeyForm& f) { return f.text.size() < 16; }),
+      forms.end());
+  return forms;
+}
+
+// Appends every string value of `j`, one per line.
+void AppendStrings(const Json& j, std::string* out) {
+  if (j.is_string()) {
+    absl::StrAppend(out, j.get<std::string>(), "\n");
+  } else if (j.is_structured()) {
+    for (const Json& v : j) AppendStrings(v, out);
+  }
+}
+
+// What a log holds: its text as written, then every string value of its
+// JSON lines decoded (so that an escape such as "\/" or "\u0041" hides
+// nothing).
+std::string LogContent(absl::string_view text) {
+  std::string out(text);
+  out += "\n";
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    AppendStrings(Json::parse(line, nullptr, false), &out);
+  }
+  return out;
+}
+
+// The name of the first key form in LogContent(text), or "".
+std::string KeyFoundIn(absl::string_view text,
+                       const std::vector<KeyForm>& forms) {
+  const std::string content = LogContent(text);
+  for (const KeyForm& f : forms) {
+    if (absl::StrContains(content, f.text)) return f.what;
+  }
+  return "";
+}
+
+// Expects neither the log `env`'s server wrote on stderr so far nor its audit
+// log to hold a private key of the data directory (PrivateKeyForms).
+void ExpectNoPrivateKeyInLogs(const Environment& env) {
+  absl::StatusOr<std::vector<KeyForm>> forms =
+      PrivateKeyForms(env.dir->layout());
+  ASSERT_THAT(forms, IsOk());
+  EXPECT_EQ(KeyFoundIn(env.server->LogText(), *forms), "")
+      << "is in the server's log";
+  absl::StatusOr<std::string> audit = ReadFile(env.AuditPath());
+  ASSERT_THAT(audit, IsOk());
+  EXPECT_EQ(KeyFoundIn(*audit, *forms), "") << "is in the audit log";
+}
 
 // One server for the request-level tests (they run in order, sharing it).
 class BrokerE2eTest : public ::testing::Test {
@@ -619,6 +792,34 @@ TEST_F(BrokerE2eTest, LogsCarryRequestIdsButNoSecretOrToken) {
   EXPECT_THAT(log, Not(HasSubstr(kDbPassword)));
   EXPECT_THAT(log, Not(HasSubstr(token.substr(token.rfind('.') + 1))));
   EXPECT_THAT(log, Not(HasSubstr(token.substr(0, 30))));
+
+  // Nor a private key of the data directory, there or in the audit log. The
+  // scan first proves it would see each form of each key in a log line, as
+  // written or JSON-escaped.
+  ASSERT_OK_AND_ASSIGN(const std::vector<KeyForm> forms,
+                       PrivateKeyForms(env_->dir->layout()));
+  for (const KeyForm& f : forms) {
+    EXPECT_NE(
+        KeyFoundIn(absl::StrCat(R"({"msg":"loaded","key":")", f.text, "\"}\n"),
+                   forms),
+        "")
+        << f.what;
+    std::string escaped;
+    for (char ch : f.text) {
+      if (ch < 0x20 || ch > 0x7E) {
+        escaped.clear();  // raw bytes: no JSON text of ours holds them as is
+        break;
+      }
+      absl::StrAppendFormat(&escaped, "\\u%04x", ch);
+    }
+    if (escaped.empty()) continue;
+    EXPECT_NE(
+        KeyFoundIn(absl::StrCat(R"({"msg":"loaded","key":")", escaped, "\"}"),
+                   forms),
+        "")
+        << f.what << ", JSON-escaped";
+  }
+  ExpectNoPrivateKeyInLogs(*env_);
 }
 
 // ---- Whole-process behaviour: each test has its own server. ----
@@ -795,6 +996,117 @@ TEST_F(BrokerProcessTest, StoreChangesArePickedUpByThePoll) {
   }));
   Call c = env_->Provision(env_->Token(), "late", {"other/thing"});
   ASSERT_TRUE(c.status.ok()) << c.status.error_message();
+}
+
+TEST_F(BrokerProcessTest, RefreshesUnderLoadDropAndRefuseNoRequest) {
+  ASSERT_OK(env_->StartServer({"--refresh-interval", "50ms"}));
+  // Clients call without pause, each with a fresh token, until told to stop.
+  constexpr int kClients = 3;
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0};
+  std::vector<std::vector<Call>> calls(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      while (!stop.load()) {
+        secretd::v1::ProvisionRequest r;
+        r.set_attestation_token(env_->Token());
+        r.set_role("web");
+        r.add_secrets("app/db/password");
+        calls[i].push_back(env_->RawProvision(r));
+        answered.fetch_add(1);
+      }
+    });
+  }
+  absl::Cleanup join_clients = [&] {
+    stop = true;
+    for (std::thread& t : clients) t.join();
+  };
+  // Waits for 2 * kClients more answers: at least kClients of them were
+  // calls that started after this point (each client has one call in flight).
+  auto more_answers = [&] {
+    const int target = answered.load() + 2 * kClients;
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (answered.load() < target && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return answered.load() >= target;
+  };
+
+  // Each round: a SIGHUP (keys and state reloaded), then a role and a
+  // secret changed in the store the way the admin socket changes them,
+  // picked up by the poll. The role's secret TTL alternates so that each
+  // bundle shows which state answered it; each round adds a version of the
+  // secret the clients read.
+  constexpr int kRounds = 4;
+  std::map<int64_t, std::string> values = {{1, kDbPassword}};
+  for (int round = 1; round <= kRounds; ++round) {
+    ASSERT_TRUE(more_answers());
+    env_->server->Signal(SIGHUP);
+    int keyring_reloads = 0;
+    ASSERT_TRUE(env_->server->WaitForLog([&](const Json& j) {
+      const std::string msg = j.value("msg", "");
+      if (msg == "keyring reloaded") ++keyring_reloads;
+      return keyring_reloads == round && msg == "state loaded";
+    })) << "SIGHUP "
+        << round << " was not handled";
+
+    ASSERT_TRUE(more_answers());
+    ASSERT_OK(env_->dir->PutRole("web", kTrust, kRead, 600,
+                                 round % 2 == 1 ? 1800 : 3600));
+    const std::string value = absl::StrCat(kDbPassword, "-round-", round);
+    ASSERT_OK_AND_ASSIGN(const int64_t version,
+                         env_->dir->PutSecret("app/db/password", value));
+    values[version] = value;
+    ASSERT_OK_AND_ASSIGN(const int64_t counter,
+                         env_->dir->store().GetChangeCounter());
+    ASSERT_TRUE(env_->server->WaitForLog([&](const Json& j) {
+      return j.value("msg", "") == "state loaded" &&
+             j.value("change_counter", int64_t{0}) == counter;
+    })) << "the poll did not load store change "
+        << round;
+  }
+  ASSERT_TRUE(more_answers());
+  std::move(join_clients).Invoke();
+
+  // Every call: OK, a bundle that verifies and opens, the current value of
+  // the version it names.
+  std::vector<std::string> request_ids;
+  std::set<int64_t> ttls, versions;
+  for (const std::vector<Call>& per_client : calls) {
+    for (const Call& c : per_client) {
+      ASSERT_EQ(c.status.error_code(), grpc::StatusCode::OK)
+          << c.status.error_message();
+      secretd::v1::SecretBundle b = env_->Open(c.response);
+      EXPECT_EQ(b.request_id(), c.request_id);
+      ASSERT_EQ(b.secrets_size(), 1);
+      EXPECT_EQ(b.secrets(0).value(), values[b.secrets(0).version()]);
+      ttls.insert(b.expires_at() - b.issued_at());
+      versions.insert(b.secrets(0).version());
+      request_ids.push_back(c.request_id);
+    }
+  }
+  EXPECT_GE(request_ids.size(),
+            static_cast<size_t>(2 * kClients * (2 * kRounds + 1)));
+  // Both states answered, and the last version reached the clients.
+  EXPECT_EQ(ttls, (std::set<int64_t>{1800, 3600}));
+  EXPECT_EQ(*versions.rbegin(), kRounds + 1);
+
+  // Exactly one record per call, with the call's request id.
+  std::vector<std::string> recorded;
+  for (const Json& j : ReadAuditLog(env_->AuditPath())) {
+    if (j.is_object() && j.value("type", "") == "provision") {
+      recorded.push_back(j.value("request_id", ""));
+      EXPECT_EQ(j["status"], "OK");
+    }
+  }
+  EXPECT_THAT(recorded, UnorderedElementsAreArray(request_ids));
+  std::sort(request_ids.begin(), request_ids.end());
+  EXPECT_EQ(std::adjacent_find(request_ids.begin(), request_ids.end()),
+            request_ids.end())
+      << "a request id was given twice";
+  EXPECT_OK(VerifyAuditLog(*env_->dir, env_->AuditPath()));
+  ExpectNoPrivateKeyInLogs(*env_);
 }
 
 TEST_F(BrokerProcessTest, KekRotatedElsewhereIsPickedUpByReloadingOnce) {

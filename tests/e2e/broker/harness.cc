@@ -38,6 +38,8 @@ namespace {
 
 using Json = nlohmann::json;
 
+}  // namespace
+
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
@@ -45,8 +47,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   s << in.rdbuf();
   return s.str();
 }
-
-}  // namespace
 
 std::string TempPath(absl::string_view name) {
   static std::atomic<int> counter{0};

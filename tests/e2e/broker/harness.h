@@ -39,6 +39,9 @@ namespace secretd::testing {
 // $TEST_TMPDIR/<name> (or /tmp/<name>), made unique per call.
 std::string TempPath(absl::string_view name);
 
+// The whole content of the file at `path`; kNotFound if it cannot be read.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
 // Paths of the binaries under test, relative to the runfiles root.
 inline constexpr char kSecretdBinary[] = "secretd/secretd";
 inline constexpr char kSecretctlBinary[] = "secretctl/secretctl";
