@@ -23,14 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 absl::Status WriteWholeFile(const std::string& path,
                             const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -250,7 +242,7 @@ std::vector<int> ReplicaCluster::StopAll() {
 std::shared_ptr<grpc::Channel> TlsChannelTo(const std::string& ca_pem_path,
                                             int port) {
   grpc::SslCredentialsOptions options;
-  options.pem_root_certs = ReadWholeFile(ca_pem_path).value_or("");
+  options.pem_root_certs = ReadFile(ca_pem_path).value_or("");
   grpc::ChannelArguments args;
   args.SetSslTargetNameOverride("localhost");
   return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
