@@ -5,6 +5,15 @@
 # The caller sets SECRETD, SECRETCTL and BOOTSTRAP to the three binaries and
 # EXAMPLES to the examples/demo directory, then calls the functions below.
 # Everything lives under the directory given to senv_init.
+#
+# Each command is built once as an argument vector, given to senv_show and
+# then run as it is. senv_show does nothing unless the caller sets SENV_SHOW
+# to a function of its own; tools/demo prints the vector, so that every
+# command it shows is exactly the one that ran. The function must write to a
+# file descriptor of its own: the command's output may be redirected.
+
+senv_show() { [ -z "${SENV_SHOW:-}" ] || "$SENV_SHOW" "$@"; }
+senv_run() { senv_show "$@"; "$@"; }  # senv_run ARGV...: shows it, runs it
 
 senv_init() {  # senv_init WORKDIR: a fresh data directory and platform key
   SENV_WORK=$1
@@ -12,8 +21,8 @@ senv_init() {  # senv_init WORKDIR: a fresh data directory and platform key
   SENV_AUDIENCE=secretd-demo
   SENV_ISSUER=https://platform.demo
   mkdir -p "$SENV_WORK"
-  "$SECRETCTL" init --data-dir "$SENV_DATA" >"$SENV_WORK/init.out" || return 1
-  "$SECRETCTL" attest keygen --alg EdDSA --kid platform-1 \
+  senv_run "$SECRETCTL" init --data-dir "$SENV_DATA" >"$SENV_WORK/init.out" || return 1
+  senv_run "$SECRETCTL" attest keygen --alg EdDSA --kid platform-1 \
     --private-out "$SENV_WORK/platform.key" --jwks-out "$SENV_WORK/platform.jwks" \
     >"$SENV_WORK/keygen.out" || return 1
 }
@@ -30,8 +39,10 @@ senv_start_broker() {
   SENV_PORT=$port
   echo "$port" >"$SENV_WORK/secretd.port"
   : >"$SENV_WORK/secretd.log.new"
-  "$SECRETD" serve --data-dir "$SENV_DATA" --listen "127.0.0.1:$port" \
-    --audience "$SENV_AUDIENCE" "$@" >"$SENV_WORK/secretd.log.new" 2>&1 &
+  local argv=("$SECRETD" serve --data-dir "$SENV_DATA" --listen "127.0.0.1:$port"
+    --audience "$SENV_AUDIENCE" "$@")
+  senv_show "${argv[@]}"
+  "${argv[@]}" >"$SENV_WORK/secretd.log.new" 2>&1 &
   local pid=$!
   echo "$pid" >"$SENV_WORK/secretd.pid"
   local i
@@ -69,7 +80,7 @@ senv_stop_broker() {
 # senv_configure: the platform's JWKS, the roles of examples/demo, and the
 # secrets, all through the broker's admin socket.
 senv_configure() {
-  local ctl=("$SECRETCTL" --data-dir "$SENV_DATA")
+  local ctl=(senv_run "$SECRETCTL" --data-dir "$SENV_DATA")
   "${ctl[@]}" trust put "$SENV_ISSUER" --jwks "$SENV_WORK/platform.jwks" || return 1
   "${ctl[@]}" role put web --trust "$EXAMPLES/web-trust.json" \
     --policy "$EXAMPLES/web-permissions.json" --secret-ttl 900 || return 1
@@ -82,7 +93,7 @@ senv_configure() {
 }
 
 senv_put_secret() {  # senv_put_secret NAME VALUE (the value goes through stdin, never argv)
-  printf '%s' "$2" | "$SECRETCTL" --data-dir "$SENV_DATA" secret put "$1" --value-file - || return 1
+  printf '%s' "$2" | senv_run "$SECRETCTL" --data-dir "$SENV_DATA" secret put "$1" --value-file - || return 1
 }
 
 # senv_attest_cmd SUBJECT TAGS_JSON: the --attest-exec command of an instance
@@ -97,7 +108,7 @@ senv_attest_cmd() {
 # as an instance against the broker started by senv_start_broker.
 senv_bootstrap() {
   local subject=$1 tags=$2 role=$3; shift 3
-  "$BOOTSTRAP" --broker "localhost:$SENV_PORT" --ca "$SENV_DATA/tls/ca.pem" \
+  senv_run "$BOOTSTRAP" --broker "localhost:$SENV_PORT" --ca "$SENV_DATA/tls/ca.pem" \
     --release-key "$SENV_DATA/keys/release.pub" --role "$role" \
     --attest-exec "$(senv_attest_cmd "$subject" "$tags")" "$@"
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # End to end with the real processes (issue 7): secretctl init -> secretd
 # serve -> secretctl trust/role/secret over the admin socket -> bootstrap as
-# two instances. Each case is reported as its own JUnit testcase.
+# several instances -> secretctl audit verify and query on the broker's own
+# log, whose every answer is known (issue 8). Each case is reported as its
+# own JUnit testcase.
 #
 # Forged and mismatched responses are refused by the agent: that is proven
 # against a fake broker that can forge, in tests/integration/bootstrap.
@@ -78,11 +80,14 @@ files_are_delivered_with_contents_modes_and_owner() {
   local out=$W/web-01/secrets owner_spec=""
   [ "$(id -u)" = 0 ] && owner_spec=":4242:4343"
   mkdir -p "$W/web-01/home" "$W/web-01/tmp"
+  local rc=0
   HOME=$W/web-01/home TMPDIR=$W/web-01/tmp senv_bootstrap i-web-01 "$WEB_TAGS" web \
     --out-dir "$out" --allow-disk \
     --secret app/web/db-password \
     --secret "app/web/api-key=api-key:0440" \
-    --secret "app/shared/ca-bundle=tls/ca.pem:0444$owner_spec"
+    --secret "app/shared/ca-bundle=tls/ca.pem:0444$owner_spec" 2>"$W/web-01.err" || rc=$?
+  cat "$W/web-01.err"
+  check_eq "exit code" "$rc" 0
   check_eq "db-password" "$(cat "$out/app/web/db-password")" "correct-horse-battery-staple"
   check_eq "api-key" "$(cat "$out/api-key")" "ak_live_7f3c2a91e0b4c5d6"
   check_eq "ca-bundle" "$(cat "$out/tls/ca.pem")" "-----BEGIN CERTIFICATE----- (demo) -----END CERTIFICATE-----"
@@ -105,10 +110,12 @@ files_are_delivered_with_contents_modes_and_owner() {
 }
 
 exec_mode_passes_the_environment() {
-  local env_out=$W/exec.out
+  local env_out=$W/exec.out rc=0
   senv_bootstrap i-web-02 "$WEB_TAGS" web \
     --secret app/web/db-password --secret "app/web/api-key=API_KEY" \
-    --exec -- /usr/bin/env >"$env_out"
+    --exec -- /usr/bin/env >"$env_out" 2>"$W/web-02.err" || rc=$?
+  cat "$W/web-02.err"
+  check_eq "exit code" "$rc" 0
   grep -qx 'APP_WEB_DB_PASSWORD=correct-horse-battery-staple' "$env_out" || fail "APP_WEB_DB_PASSWORD missing"
   grep -qx 'API_KEY=ak_live_7f3c2a91e0b4c5d6' "$env_out" || fail "API_KEY missing"
   # The agent's own variables do not leak to the command.
@@ -172,11 +179,207 @@ audit_log_verifies_and_holds_no_secret() {
       fail "secret value $v found in the audit log or the broker's log"
     fi
   done
-  "$SECRETCTL" audit query "$SENV_DATA"/audit/*.jsonl --who-received app/web/db-password --format json >"$W/who.json"
-  for s in i-web-01 i-web-02 i-web-04; do
-    grep -q "\"$s\"" "$W/who.json" || fail "$s missing from --who-received"
-  done
-  if grep -q i-batch-07 "$W/who.json"; then fail "i-batch-07 listed as a receiver"; fi
+}
+
+# --- audit query on the real broker's log (issue 8) ----------------------------
+# The cases above made exactly five provision requests. Each agent told its
+# request id (the "secrets delivered" or "starting the command" log line, or
+# "(request ID)" in its one-line failure); the broker's "secretd serving" line
+# names its replica. Times, seqs and line numbers exist only in the log: they
+# are read from the raw lines here, never through secretctl. Every query
+# answer is then compared with the whole expected output.
+
+# Sets AUDIT_LOG, REPLICA, LINE_ROLE_WEB and LINE_ROLE_BATCH (the raw lines
+# of the two `role put`s), and for each request K in WEB01 WEB02 BATCH07
+# DEV03 WEB04: RID_K, LINE_K (its raw audit line), T_K, SEQ_K, N_K (its line
+# number). Fails unless the log's provision records are exactly these five,
+# in this order, at strictly increasing times. Computed once, in one python3.
+load_known_requests() {
+  if [ ! -s "$W/known.sh" ]; then
+    senv_stop_broker  # the log is complete
+    python3 - "$SENV_DATA/audit" "$SENV_WORK/secretd.log" "$W" >"$W/known.sh.new" <<'PY'
+import glob, json, os, re, shlex, sys
+audit_dir, broker_log, w = sys.argv[1:]
+def check(ok, msg):
+    if not ok:
+        sys.exit("FAIL: " + msg)
+logs = glob.glob(os.path.join(audit_dir, "*.jsonl"))
+check(len(logs) == 1, "want one audit file, got %r" % logs)
+log = logs[0]
+replica = [json.loads(l)["replica"] for l in open(broker_log) if '"msg":"secretd serving"' in l][0]
+check(os.path.basename(log) == "audit-%s.jsonl" % replica, "%s is not replica %s's file" % (log, replica))
+out = {"AUDIT_LOG": log, "REPLICA": replica}
+
+def agent_request_id(name):
+    ids = []
+    for line in open(os.path.join(w, name)):
+        if line.startswith("{"):
+            rec = json.loads(line)
+            if rec["msg"] in ("secrets delivered", "starting the command with the secrets in its environment"):
+                ids.append(rec["request_id"])
+        else:
+            ids += re.findall(r"\(request ([0-9a-f]{16})\)$", line.rstrip("\n"))
+    check(len(ids) == 1, "%s: want one request id, got %r" % (name, ids))
+    return ids[0]
+agents = [("WEB01", "web-01.err"), ("WEB02", "web-02.err"), ("BATCH07", "batch.err"),
+          ("DEV03", "dev.err"), ("WEB04", "web-04.err")]
+rids = [agent_request_id(f) for _, f in agents]
+
+raw = open(log, encoding="utf-8").read()
+check(raw.endswith("\n"), "the log does not end with a newline")
+records = [(n, line, json.loads(line)) for n, line in enumerate(raw[:-1].split("\n"), 1)]
+provisions = [r for r in records if r[2]["type"] == "provision"]
+check([r[2]["request_id"] for r in provisions] == rids,
+      "the log's provision requests %r are not the agents' %r" % ([r[2]["request_id"] for r in provisions], rids))
+prev = ""
+for (k, _), (n, line, rec) in zip(agents, provisions):
+    check(rec["time"] > prev, "%s at %s is not after the request before it (%s)" % (k, rec["time"], prev))
+    prev = rec["time"]
+    out.update({"RID_" + k: rec["request_id"], "LINE_" + k: line, "T_" + k: rec["time"],
+                "SEQ_" + k: rec["seq"], "N_" + k: n})
+for role in ("web", "batch"):
+    puts = [line for _, line, rec in records if rec["type"] == "admin.role.put" and rec.get("role") == role]
+    check(len(puts) == 1, "want one role put of %s, got %d" % (role, len(puts)))
+    out["LINE_ROLE_" + role.upper()] = puts[0]
+# What the log says about the two denials (the record view prints these
+# lines unchanged).
+batch, dev = provisions[2][2], provisions[3][2]
+check((batch["decision"], batch["reason"], batch["denied"], batch["released"]) ==
+      ("deny", "permission.explicit_deny", ["app/web/db-password"], []), "batch-07's record: %r" % batch)
+check((dev["decision"], dev["reason"]) == ("deny", "trust.implicit_deny"), "dev-03's record: %r" % dev)
+for k, v in out.items():
+    print("%s=%s" % (k, shlex.quote(str(v))))
+PY
+    mv "$W/known.sh.new" "$W/known.sh"
+  fi
+  # shellcheck disable=SC1091
+  source "$W/known.sh"
+}
+
+# query FLAGS...: secretctl audit query on the log; a failure shows in the
+# output, so that it never equals an expected answer.
+query() { "$SECRETCTL" audit query "$AUDIT_LOG" "$@" || echo "(exit $?)"; }
+check_text() {  # check_text WHAT GOT WANT: multi-line, with a diff on mismatch
+  [ "$2" = "$3" ] && return 0
+  echo "FAIL: $1: got (+) vs want (-):" >&2
+  diff <(printf '%s\n' "$3") <(printf '%s\n' "$2") >&2
+  return 1
+}
+# release_row K SECRET SUBJECT: the JSON object --who-received/--received-by
+# print for a release of SECRET@1 in request K (all of role web).
+release_row() {
+  local rid=RID_$1 t=T_$1 seq=SEQ_$1 n=N_$1
+  printf '{"time":"%s","secret":"%s","version":1,"subject":"%s","issuer":"%s","role":"web","replica":"%s","seq":%s,"request_id":"%s","file":"%s","line":%s,"signed":null}' \
+    "${!t}" "$2" "$3" "$SENV_ISSUER" "$REPLICA" "${!seq}" "${!rid}" "$AUDIT_LOG" "${!n}"
+}
+table_rows() { sed '/^$/,$d' | tr -s ' '; }  # a table without its summary, spaces squeezed
+summary() { sed '1,/^$/d'; }                   # the summary under a table
+
+audit_query_who_received_is_exact() {
+  load_known_requests
+  check_text "--who-received json" "$(query --who-received app/web/db-password --format json)" \
+"$(release_row WEB01 app/web/db-password i-web-01)
+$(release_row WEB02 app/web/db-password i-web-02)
+$(release_row WEB04 app/web/db-password i-web-04)"
+  local table; table=$(query --who-received app/web/db-password)
+  check_text "--who-received rows" "$(table_rows <<<"$table")" \
+"TIME SECRET VERSION SUBJECT ROLE REPLICA REQUEST
+$T_WEB01 app/web/db-password 1 i-web-01 web $REPLICA $RID_WEB01
+$T_WEB02 app/web/db-password 1 i-web-02 web $REPLICA $RID_WEB02
+$T_WEB04 app/web/db-password 1 i-web-04 web $REPLICA $RID_WEB04"
+  # i-batch-07 (denied the secret) and i-dev-03 (denied the role) asked for it.
+  check_text "--who-received summary" "$(summary <<<"$table")" \
+"3 releases of 1 secret to 3 instances in 3 requests, $T_WEB01 to $T_WEB04
+  app/web/db-password: version 1 (3 releases)
+2 matching requests were denied; list them with: secretctl audit query $AUDIT_LOG --secret app/web/db-password --decision deny"
+  check_text "the denials it points to" "$(query --secret app/web/db-password --decision deny --format json)" \
+"$LINE_BATCH07
+$LINE_DEV03"
+  # Only i-web-01 asked for the CA bundle; nobody received the batch token.
+  check_text "--who-received ca-bundle" "$(query --who-received app/shared/ca-bundle --format json)" \
+    "$(release_row WEB01 app/shared/ca-bundle i-web-01)"
+  check_text "--who-received batch token" "$(query --who-received app/batch/token)" \
+"
+no releases match
+1 matching request was denied; list it with: secretctl audit query $AUDIT_LOG --secret app/batch/token --decision deny"
+}
+
+audit_query_received_by_is_exact() {
+  load_known_requests
+  check_text "--received-by i-web-01 json" "$(query --received-by i-web-01 --format json)" \
+"$(release_row WEB01 app/web/db-password i-web-01)
+$(release_row WEB01 app/web/api-key i-web-01)
+$(release_row WEB01 app/shared/ca-bundle i-web-01)"
+  local table; table=$(query --received-by i-web-01)
+  check_text "--received-by i-web-01 summary" "$(summary <<<"$table")" \
+"3 releases of 3 secrets to 1 instance in 1 request, $T_WEB01 to $T_WEB01
+  app/shared/ca-bundle: version 1 (1 release)
+  app/web/api-key: version 1 (1 release)
+  app/web/db-password: version 1 (1 release)"
+  check_text "--received-by i-web-02 json" "$(query --received-by i-web-02 --format json)" \
+"$(release_row WEB02 app/web/db-password i-web-02)
+$(release_row WEB02 app/web/api-key i-web-02)"
+  check_text "--received-by i-batch-07" "$(query --received-by i-batch-07)" \
+"
+no releases match
+1 matching request was denied; list it with: secretctl audit query $AUDIT_LOG --subject i-batch-07 --decision deny"
+  check_text "--received-by i-batch-07 json" "$(query --received-by i-batch-07 --format json)" ""
+}
+
+audit_query_decision_lists_exactly_the_denials() {
+  load_known_requests
+  check_text "--decision deny" "$(query --decision deny --format json)" \
+"$LINE_BATCH07
+$LINE_DEV03"
+  check_text "--decision allow" "$(query --decision allow --format json)" \
+"$LINE_WEB01
+$LINE_WEB02
+$LINE_WEB04"
+  check_text "--decision deny --reason 'trust.*'" \
+    "$(query --decision deny --reason 'trust.*' --format json)" "$LINE_DEV03"
+}
+
+audit_query_role_matches_requests_and_role_changes() {
+  load_known_requests
+  check_text "--role batch" "$(query --role batch --format json)" \
+"$LINE_ROLE_BATCH
+$LINE_BATCH07"
+  check_text "--role web" "$(query --role web --format json)" \
+"$LINE_ROLE_WEB
+$LINE_WEB01
+$LINE_WEB02
+$LINE_DEV03
+$LINE_WEB04"
+  check_text "--role web --decision deny" "$(query --role web --decision deny --format json)" "$LINE_DEV03"
+}
+
+audit_query_since_is_inclusive_and_until_exclusive() {
+  load_known_requests
+  check_text "--since T(web-02)" \
+    "$(query --who-received app/web/db-password --since "$T_WEB02" --format json)" \
+"$(release_row WEB02 app/web/db-password i-web-02)
+$(release_row WEB04 app/web/db-password i-web-04)"
+  check_text "--until T(web-02)" \
+    "$(query --who-received app/web/db-password --until "$T_WEB02" --format json)" \
+    "$(release_row WEB01 app/web/db-password i-web-01)"
+  check_text "--since T(web-02) summary" \
+    "$(query --who-received app/web/db-password --since "$T_WEB02" | summary)" \
+"2 releases of 1 secret to 2 instances in 2 requests, $T_WEB02 to $T_WEB04
+  app/web/db-password: version 1 (2 releases)
+2 matching requests were denied; list them with: secretctl audit query $AUDIT_LOG --secret app/web/db-password --since $T_WEB02 --decision deny"
+  check_text "--since T(batch-07) --until T(web-04)" \
+    "$(query --type provision --since "$T_BATCH07" --until "$T_WEB04" --format json)" \
+"$LINE_BATCH07
+$LINE_DEV03"
+  # Durations count back from now: the whole run is within the last hour,
+  # and nothing was written after now.
+  check_text "--since 1h" "$(query --type provision --since 1h --format json)" \
+"$LINE_WEB01
+$LINE_WEB02
+$LINE_BATCH07
+$LINE_DEV03
+$LINE_WEB04"
+  check_text "--since now" "$(query --since now --format json)" ""
 }
 
 if setup >"$W/setup.log" 2>&1; then
@@ -186,6 +389,11 @@ if setup >"$W/setup.log" 2>&1; then
   run_case UntrustedInstanceIsRefusedBeforeAnySecret untrusted_instance_is_refused_before_any_secret
   run_case BrokerDownAtStartIsRetriedUntilItIsUp broker_down_at_start_is_retried_until_it_is_up
   run_case AuditLogVerifiesAndHoldsNoSecret audit_log_verifies_and_holds_no_secret
+  run_case AuditQueryWhoReceivedIsExact audit_query_who_received_is_exact
+  run_case AuditQueryReceivedByIsExact audit_query_received_by_is_exact
+  run_case AuditQueryDecisionListsExactlyTheDenials audit_query_decision_lists_exactly_the_denials
+  run_case AuditQueryRoleMatchesRequestsAndRoleChanges audit_query_role_matches_requests_and_role_changes
+  run_case AuditQuerySinceIsInclusiveAndUntilExclusive audit_query_since_is_inclusive_and_until_exclusive
 else
   cat "$W/setup.log"
   FAILED=1
