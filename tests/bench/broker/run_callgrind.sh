@@ -14,6 +14,7 @@
 # with the most inclusive instructions per Provision call (TLS).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
+. tests/bench/lib.sh
 
 requests=400
 top=40
@@ -69,18 +70,7 @@ measure() {
     "${serve_flags[@]}" 2>"$root/server.log" &
   server_pid=$!
   for _ in $(seq 1 600); do
-    port=$(python3 - "$root/server.log" <<'PY' 2>/dev/null || true
-import json, sys
-for line in open(sys.argv[1]):
-    try:
-        j = json.loads(line)
-    except ValueError:
-        continue
-    if j.get("msg") == "secretd serving":
-        print(j["port"])
-        break
-PY
-)
+    port=$(bound_port "$root/server.log")
     [ -n "$port" ] && break
     sleep 0.1
   done

@@ -15,6 +15,7 @@
 # keys benchmarks. Prints every figure; docs/broker.md quotes them.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
+. tests/bench/lib.sh
 
 duration=10s
 quick=0
@@ -52,20 +53,6 @@ json_field() {
   python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"
 }
 
-# The port from the server's "secretd serving" log line, or nothing.
-bound_port() {
-  python3 - "$1" <<'PY' 2>/dev/null || true
-import json, sys
-for line in open(sys.argv[1]):
-    try:
-        j = json.loads(line)
-    except ValueError:
-        continue
-    if j.get("msg") == "secretd serving":
-        print(j["port"])
-        break
-PY
-}
 
 # start_server ROOT: a data directory under ROOT and a server on it. Sets
 # data, key, kid, issuer, server_pid and port.

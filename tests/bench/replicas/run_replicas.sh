@@ -23,6 +23,7 @@
 # (refresh 250 ms).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
+. tests/bench/lib.sh
 
 duration=10s
 quick=0
@@ -56,20 +57,6 @@ json_field() {
   python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"
 }
 
-# The port from a server's "secretd serving" log line, or nothing.
-bound_port() {
-  python3 - "$1" <<'PY' 2>/dev/null || true
-import json, sys
-for line in open(sys.argv[1]):
-    try:
-        j = json.loads(line)
-    except ValueError:
-        continue
-    if j.get("msg") == "secretd serving":
-        print(j["port"])
-        break
-PY
-}
 
 # The PostgreSQL server: durable commits (fsync on), as in production.
 pg_env=$(SECRETD_PG_OPTIONS='-c fsync=on' tools/pg_server start "$work/pg")
