@@ -3,6 +3,8 @@
 // directory's CA. Every rejection path is checked for its status code and
 // the reason in the audit record; every call must add exactly one record.
 #include <dirent.h>
+#include <fcntl.h>
+#include <linux/magic.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -11,9 +13,13 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -97,6 +103,7 @@ class Environment {
     auto dir = TestDataDir::Create(TempPath("data"));
     if (!dir.ok()) return dir.status();
     env->dir = *std::move(dir);
+    env->audit_dir = env->dir->layout().audit_dir;
     const std::string keys_dir = TempPath("attest");
     if (mkdir(keys_dir.c_str(), 0700) != 0) {
       return absl::InternalError("mkdir attest");
@@ -129,7 +136,9 @@ class Environment {
     return env;
   }
 
-  absl::Status StartServer(std::vector<std::string> extra = {}) {
+  // `launcher`: see ServerProcess::Start.
+  absl::Status StartServer(std::vector<std::string> extra = {},
+                           const std::vector<std::string>& launcher = {}) {
     std::vector<std::string> args = {"--data-dir",       dir->root(),
                                      "--audience",       kAudience,
                                      "--metrics-listen", "127.0.0.1:0"};
@@ -140,7 +149,7 @@ class Environment {
       args.push_back(replica);
     }
     args.insert(args.end(), extra.begin(), extra.end());
-    auto server_or = ServerProcess::Start(args);
+    auto server_or = ServerProcess::Start(args, absl::Seconds(30), launcher);
     if (!server_or.ok()) return server_or.status();
     server = *std::move(server_or);
     channel = TlsChannel(*dir, server->port());
@@ -149,7 +158,9 @@ class Environment {
     return absl::OkStatus();
   }
 
-  std::string AuditPath() const { return dir->AuditPath(replica); }
+  std::string AuditPath() const {
+    return absl::StrCat(audit_dir, "/audit-", replica, ".jsonl");
+  }
 
   static void Deadline(grpc::ClientContext* ctx) {
     ctx->set_deadline(std::chrono::system_clock::now() +
@@ -264,6 +275,9 @@ class Environment {
 
   std::string replica = "e2e";
   std::unique_ptr<TestDataDir> dir;
+  // Where this process reads the server's audit log: the data directory's
+  // audit/, unless the server has its own (a test's tmpfs).
+  std::string audit_dir;
   Attestor attestor, impostor, other_kid;
   keys::SystemRandom random;
   keys::X25519KeyPair pair = keys::X25519KeyPair::Generate();
@@ -824,6 +838,15 @@ TEST_F(BrokerE2eTest, LogsCarryRequestIdsButNoSecretOrToken) {
 
 // ---- Whole-process behaviour: each test has its own server. ----
 
+// A Provision whose token is not even a JWS: UNAUTHENTICATED, one record.
+secretd::v1::ProvisionRequest BadTokenRequest() {
+  secretd::v1::ProvisionRequest r;
+  r.set_attestation_token("x.y.z");
+  r.set_role("web");
+  r.add_secrets("app/db/password");
+  return r;
+}
+
 class BrokerProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -831,6 +854,74 @@ class BrokerProcessTest : public ::testing::Test {
     ASSERT_THAT(env, IsOk());
     env_ = *std::move(env);
   }
+
+  // Issue 6's fail-closed contract, for the tests that take the running
+  // server's audit log away in different ways. `take_room` must leave the
+  // log unable to take one more record of the calls made here, and
+  // `give_room` undo that. While the log is stuck, an allowed call and a
+  // denied one get UNAVAILABLE, no bundle and no signature, and leave no
+  // record; health is NOT_SERVING (both names, and the audit health
+  // metric); the file keeps its size (a failed tail is cut back). Then an
+  // allowed call is OK and opens, health is SERVING, the log holds exactly
+  // one more provision record, and after SIGTERM the log verifies, in
+  // process and with `secretctl audit verify --require-signed`.
+  void ExpectFailsClosedThenRecovers(const std::function<void()>& take_room,
+                                     const std::function<void()>& give_room) {
+    take_room();
+    if (HasFatalFailure()) return;
+    const size_t records_before =
+        CountProvisionRecords(ReadAuditLog(env_->AuditPath()));
+    struct stat st;
+    ASSERT_EQ(stat(env_->AuditPath().c_str(), &st), 0);
+    const off_t size_before = st.st_size;
+
+    secretd::v1::ProvisionRequest request;
+    request.set_attestation_token(env_->Token());
+    request.set_role("web");
+    request.add_secrets("app/db/password");
+    Call failed = env_->RawProvision(request);
+    EXPECT_EQ(failed.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(failed.response.sealed_bundle(), "");
+    EXPECT_EQ(failed.response.signature(), "");
+    EXPECT_THAT(
+        failed.status.error_message(),
+        HasSubstr("cannot write its audit log, so nothing was released"));
+    // Denials fail the same way: nothing is answered without its record.
+    Call denied = env_->RawProvision(BadTokenRequest());
+    EXPECT_EQ(denied.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(env_->Health(""), HealthCheckResponse::NOT_SERVING);
+    EXPECT_EQ(env_->Health("secretd.v1.Broker"),
+              HealthCheckResponse::NOT_SERVING);
+    EXPECT_EQ(
+        MetricValue(env_->Metrics(), R"(secretd_healthy{component="audit"})"),
+        0);
+    // Nothing was added to the log (the failed tail was cut back).
+    ASSERT_EQ(stat(env_->AuditPath().c_str(), &st), 0);
+    EXPECT_EQ(st.st_size, size_before);
+    const std::vector<Json> log = ReadAuditLog(env_->AuditPath());
+    EXPECT_EQ(CountProvisionRecords(log), records_before);
+    for (const Call* refused : {&failed, &denied}) {
+      EXPECT_EQ(refused->request_id.size(), 16u);
+      EXPECT_TRUE(RecordsFor(log, refused->request_id).empty());
+    }
+
+    give_room();
+    if (HasFatalFailure()) return;
+    Call ok = env_->Provision(env_->Token(), "web", {"app/db/password"});
+    ASSERT_TRUE(ok.status.ok()) << ok.status.error_message();
+    EXPECT_EQ(env_->Open(ok.response).secrets(0).value(), kDbPassword);
+    EXPECT_EQ(env_->Health(""), HealthCheckResponse::SERVING);
+    EXPECT_EQ(CountProvisionRecords(ReadAuditLog(env_->AuditPath())),
+              records_before + 1);
+    env_->server->Signal(SIGTERM);
+    EXPECT_EQ(env_->server->WaitExit(), 0);
+    EXPECT_OK(VerifyAuditLog(*env_->dir, env_->AuditPath()));
+    common::testing::ProcessResult verify = common::testing::RunProcess(
+        {kSecretctlBinary, "--data-dir", env_->dir->root(), "audit", "verify",
+         "--require-signed", env_->AuditPath()});
+    EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  }
+
   std::unique_ptr<Environment> env_;
 };
 
@@ -876,54 +967,153 @@ TEST_F(BrokerProcessTest, AuditLogVerifiesAndHoldsNoSecretValueOrToken) {
 TEST_F(BrokerProcessTest, FailsClosedWhileAuditWritesFailAndRecovers) {
   ASSERT_OK(env_->StartServer());
   ASSERT_TRUE(env_->Provision(env_->Token(), "web", {"app/tls"}).status.ok());
-  const std::vector<Json> before = ReadAuditLog(env_->AuditPath());
-  struct stat st;
-  ASSERT_EQ(stat(env_->AuditPath().c_str(), &st), 0);
-
   // The audit file may not grow: every write fails with EFBIG.
   struct rlimit old_limit;
-  ASSERT_EQ(prlimit(env_->server->pid(), RLIMIT_FSIZE, nullptr, &old_limit), 0);
-  struct rlimit small = old_limit;
-  small.rlim_cur = static_cast<rlim_t>(st.st_size);
-  ASSERT_EQ(prlimit(env_->server->pid(), RLIMIT_FSIZE, &small, nullptr), 0)
-      << strerror(errno);
+  ExpectFailsClosedThenRecovers(
+      [&] {
+        struct stat st;
+        ASSERT_EQ(stat(env_->AuditPath().c_str(), &st), 0);
+        ASSERT_EQ(
+            prlimit(env_->server->pid(), RLIMIT_FSIZE, nullptr, &old_limit), 0);
+        struct rlimit small = old_limit;
+        small.rlim_cur = static_cast<rlim_t>(st.st_size);
+        ASSERT_EQ(prlimit(env_->server->pid(), RLIMIT_FSIZE, &small, nullptr),
+                  0)
+            << strerror(errno);
+      },
+      [&] {
+        ASSERT_EQ(
+            prlimit(env_->server->pid(), RLIMIT_FSIZE, &old_limit, nullptr), 0);
+      });
+}
 
-  secretd::v1::ProvisionRequest request;
-  request.set_attestation_token(env_->Token());
-  request.set_role("web");
-  request.add_secrets("app/db/password");
-  Call failed = env_->RawProvision(request);
-  EXPECT_EQ(failed.status.error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(failed.response.sealed_bundle(), "");
-  EXPECT_EQ(failed.response.signature(), "");
-  EXPECT_THAT(failed.status.error_message(),
-              HasSubstr("cannot write its audit log, so nothing was released"));
-  // Denials fail the same way: nothing is answered without its record.
-  Call denied = env_->RawProvision([&] {
-    secretd::v1::ProvisionRequest r = request;
-    r.set_attestation_token("x.y.z");
-    return r;
-  }());
-  EXPECT_EQ(denied.status.error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(env_->Health(""), HealthCheckResponse::NOT_SERVING);
-  EXPECT_EQ(env_->Health("secretd.v1.Broker"),
-            HealthCheckResponse::NOT_SERVING);
+// Run by `unshare --mount` as `sh -c SCRIPT sh AUDIT_DIR SECRETD ARGS...`:
+// mounts a 2 MiB tmpfs on the audit directory in the new (private) mount
+// namespace, copies in what was there (from the directory underneath, still
+// the shell's working directory), and execs the server in its place.
+constexpr char kAuditOnTmpfs[] = R"(set -e
+dir=$1
+shift
+here=$PWD
+cd "$dir"
+mount -t tmpfs -o size=2m,mode=0700 tmpfs "$dir"
+cp -a . "$dir"/
+cd "$here"
+exec "$@")";
+
+// The length of the audit line with this request id, "\n" included; 0 if
+// there is none.
+size_t LineLength(const std::string& log_path, absl::string_view request_id) {
+  const std::string needle =
+      absl::StrCat("\"request_id\":\"", request_id, "\"");
+  for (absl::string_view line : absl::StrSplit(ReadFile(log_path).value_or(""),
+                                               '\n', absl::SkipEmpty())) {
+    if (absl::StrContains(line, needle)) return line.size() + 1;
+  }
+  return 0;
+}
+
+// The same contract with a real full filesystem: the server's audit
+// directory is a 2 MiB tmpfs in a mount namespace of its own (the host's
+// mounts are never touched), filled by the test until ENOSPC.
+TEST_F(BrokerProcessTest, FailsClosedWhileItsAuditFilesystemIsFullAndRecovers) {
+  const std::string probe_dir = TempPath("mount-probe");
+  ASSERT_EQ(mkdir(probe_dir.c_str(), 0700), 0);
+  common::testing::ProcessResult probe = common::testing::RunProcess(
+      {"unshare", "--mount", "--propagation", "private", "mount", "-t", "tmpfs",
+       "-o", "size=64k", "tmpfs", probe_dir});
+  // A missing unshare(1) or mount(8) is a broken machine, not a reason.
+  ASSERT_TRUE(probe.exit_code >= 0 && probe.exit_code < 126) << probe.err;
+  if (probe.exit_code != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs in a private mount namespace here "
+                    "(needs CAP_SYS_ADMIN, which an unprivileged container "
+                    "lacks; the RLIMIT_FSIZE test covers the contract): "
+                 << probe.err;
+  }
+  const std::string host_audit_dir = env_->audit_dir;
+  // No interval checkpoint may take the bytes the calls below measure out.
+  ASSERT_OK(
+      env_->StartServer({"--checkpoint-interval", "1h"},
+                        {"unshare", "--mount", "--propagation", "private", "sh",
+                         "-c", kAuditOnTmpfs, "sh", host_audit_dir}));
+  // The test reads the server's audit directory through a descriptor, which
+  // keeps the tmpfs after the server and its namespace are gone.
+  const int audit_fd =
+      open(absl::StrCat("/proc/", env_->server->pid(), "/root", host_audit_dir)
+               .c_str(),
+           O_PATH | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(audit_fd, 0) << strerror(errno);
+  absl::Cleanup close_audit_fd = [audit_fd] { close(audit_fd); };
+  env_->audit_dir = absl::StrCat("/proc/", getpid(), "/fd/", audit_fd);
+  struct statfs fs;
+  ASSERT_EQ(fstatfs(audit_fd, &fs), 0);
+  EXPECT_EQ(fs.f_type, TMPFS_MAGIC);
+  struct stat host_st, server_st;
+  ASSERT_EQ(stat(host_audit_dir.c_str(), &host_st), 0);
+  ASSERT_EQ(fstat(audit_fd, &server_st), 0);
+  ASSERT_NE(host_st.st_dev, server_st.st_dev)
+      << "the server's audit directory is not its own filesystem";
+
+  // One answered call of each kind the contract makes, to measure records.
+  Call allowed = env_->Provision(env_->Token(), "web", {"app/db/password"});
+  ASSERT_TRUE(allowed.status.ok()) << allowed.status.error_message();
+  const secretd::v1::ProvisionRequest bad_token = BadTokenRequest();
+  Call denied = env_->Provision(bad_token.attestation_token(), "web",
+                                {"app/db/password"});
+  ASSERT_EQ(denied.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  const size_t allowed_length =
+      LineLength(env_->AuditPath(), allowed.request_id);
+  const size_t denied_length = LineLength(env_->AuditPath(), denied.request_id);
+  ASSERT_GT(denied_length, 0u);
+  // So that a denial that does not fit means neither fits.
+  ASSERT_GE(allowed_length, denied_length);
+
+  const std::string filler = env_->audit_dir + "/filler";
+  ExpectFailsClosedThenRecovers(
+      [&] {
+        const int fd =
+            open(filler.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        ASSERT_GE(fd, 0) << strerror(errno);
+        absl::Cleanup close_fd = [fd] { close(fd); };
+        const std::string chunk(64 << 10, 'f');
+        int write_errno = 0;
+        for (int i = 0; i < 64 && write_errno == 0; ++i) {
+          if (write(fd, chunk.data(), chunk.size()) < 0) write_errno = errno;
+        }
+        ASSERT_EQ(write_errno, ENOSPC);
+        struct statvfs vfs;
+        ASSERT_EQ(fstatvfs(fd, &vfs), 0);
+        ASSERT_EQ(vfs.f_bfree, 0u);
+        // tmpfs allocates whole pages, so the end of the log's last page
+        // still takes bytes: denials are answered (with their record) while
+        // theirs fit, and the first that does not is refused.
+        struct stat st;
+        ASSERT_EQ(stat(env_->AuditPath().c_str(), &st), 0);
+        const size_t room =
+            static_cast<size_t>(st.st_blocks) * 512 - st.st_size;
+        size_t answered = 0;
+        for (;;) {
+          Call c = env_->RawProvision(bad_token);
+          if (c.status.error_code() != grpc::StatusCode::UNAUTHENTICATED) {
+            EXPECT_EQ(c.status.error_code(), grpc::StatusCode::UNAVAILABLE)
+                << c.status.error_message();
+            break;
+          }
+          ++answered;
+          ASSERT_LE(answered, room / denied_length);
+          EXPECT_EQ(
+              RecordsFor(ReadAuditLog(env_->AuditPath()), c.request_id).size(),
+              1u);
+        }
+        EXPECT_EQ(answered, room / denied_length);
+      },
+      [&] { ASSERT_EQ(unlink(filler.c_str()), 0) << strerror(errno); });
+  // Nothing reached the directory underneath.
   EXPECT_EQ(
-      MetricValue(env_->Metrics(), R"(secretd_healthy{component="audit"})"), 0);
-  // Nothing was added to the log (the failed tail was cut back).
-  ASSERT_EQ(stat(env_->AuditPath().c_str(), &st), 0);
-  EXPECT_EQ(static_cast<rlim_t>(st.st_size), small.rlim_cur);
-
-  ASSERT_EQ(prlimit(env_->server->pid(), RLIMIT_FSIZE, &old_limit, nullptr), 0);
-  Call ok = env_->Provision(env_->Token(), "web", {"app/db/password"});
-  ASSERT_TRUE(ok.status.ok()) << ok.status.error_message();
-  EXPECT_EQ(env_->Open(ok.response).secrets(0).value(), kDbPassword);
-  EXPECT_EQ(env_->Health(""), HealthCheckResponse::SERVING);
-  EXPECT_EQ(CountProvisionRecords(ReadAuditLog(env_->AuditPath())),
-            CountProvisionRecords(before) + 1);
-  env_->server->Signal(SIGTERM);
-  EXPECT_EQ(env_->server->WaitExit(), 0);
-  EXPECT_OK(VerifyAuditLog(*env_->dir, env_->AuditPath()));
+      access(absl::StrCat(host_audit_dir, "/audit-", env_->replica, ".jsonl")
+                 .c_str(),
+             F_OK),
+      -1);
 }
 
 TEST_F(BrokerProcessTest, SigtermLetsCallsInFlightFinish) {

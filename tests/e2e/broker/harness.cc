@@ -114,12 +114,15 @@ std::string TestDataDir::AuditPath(absl::string_view replica) const {
 // ---- ServerProcess ----
 
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
-    std::vector<std::string> args, absl::Duration timeout) {
+    std::vector<std::string> args, absl::Duration timeout,
+    const std::vector<std::string>& launcher) {
   bool has_listen = false;
   for (const std::string& a : args) {
     if (a == "--listen" || absl::StartsWith(a, "--listen=")) has_listen = true;
   }
-  std::vector<std::string> argv = {kSecretdBinary, "serve"};
+  std::vector<std::string> argv = launcher;
+  argv.push_back(kSecretdBinary);
+  argv.push_back("serve");
   argv.insert(argv.end(), args.begin(), args.end());
   if (!has_listen) {
     argv.push_back("--listen");
@@ -139,13 +142,13 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   argp.push_back(nullptr);
   std::unique_ptr<ServerProcess> p(new ServerProcess());
   const int rc =
-      posix_spawn(&p->pid_, argp[0], &actions, nullptr, argp.data(), environ);
+      posix_spawnp(&p->pid_, argp[0], &actions, nullptr, argp.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   close(err[1]);
   if (rc != 0) {
     close(err[0]);
     return absl::InternalError(
-        absl::StrCat("posix_spawn ", argv[0], ": ", strerror(rc)));
+        absl::StrCat("posix_spawnp ", argv[0], ": ", strerror(rc)));
   }
   const int fd = err[0];
   ServerProcess* raw = p.get();

@@ -87,10 +87,13 @@ class ServerProcess {
  public:
   // Runs `secretd serve ARGS...` (add --listen 127.0.0.1:0 if ARGS has no
   // --listen) and waits for its "secretd serving" line. kDeadlineExceeded
-  // or kInternal (with the log) if it does not come.
+  // or kInternal (with the log) if it does not come. A non-empty `launcher`
+  // runs `LAUNCHER... secretd/secretd serve ARGS...` instead (looked up on
+  // PATH); it must end by exec-ing its arguments, so that pid() is the
+  // server's.
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
-      std::vector<std::string> args,
-      absl::Duration timeout = absl::Seconds(30));
+      std::vector<std::string> args, absl::Duration timeout = absl::Seconds(30),
+      const std::vector<std::string>& launcher = {});
   ~ServerProcess();  // SIGKILL if still running
 
   pid_t pid() const { return pid_; }
