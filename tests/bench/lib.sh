@@ -16,3 +16,8 @@ for line in open(sys.argv[1]):
         break
 PY
 }
+
+# json_field JSON KEY: one member of a JSON object, printed.
+json_field() {
+  python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"
+}

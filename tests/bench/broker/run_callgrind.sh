@@ -48,10 +48,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-json_field() {
-  python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"
-}
-
 # measure NAME METHOD plaintext|tls: prints "NAME  <instructions per call>".
 measure() {
   local name=$1 method=$2 mode=$3 root="$work/$1" setup data port= out

@@ -49,10 +49,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-json_field() {
-  python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"
-}
-
 
 # start_server ROOT: a data directory under ROOT and a server on it. Sets
 # data, key, kid, issuer, server_pid and port.

@@ -53,10 +53,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-json_field() {
-  python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"
-}
-
 
 # The PostgreSQL server: durable commits (fsync on), as in production.
 pg_env=$(SECRETD_PG_OPTIONS='-c fsync=on' tools/pg_server start "$work/pg")
