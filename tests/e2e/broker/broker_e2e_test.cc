@@ -158,9 +158,7 @@ class Environment {
     return absl::OkStatus();
   }
 
-  std::string AuditPath() const {
-    return absl::StrCat(audit_dir, "/audit-", replica, ".jsonl");
-  }
+  std::string AuditPath() const { return dir->AuditPath(replica, audit_dir); }
 
   static void Deadline(grpc::ClientContext* ctx) {
     ctx->set_deadline(std::chrono::system_clock::now() +
@@ -1109,11 +1107,7 @@ TEST_F(BrokerProcessTest, FailsClosedWhileItsAuditFilesystemIsFullAndRecovers) {
       },
       [&] { ASSERT_EQ(unlink(filler.c_str()), 0) << strerror(errno); });
   // Nothing reached the directory underneath.
-  EXPECT_EQ(
-      access(absl::StrCat(host_audit_dir, "/audit-", env_->replica, ".jsonl")
-                 .c_str(),
-             F_OK),
-      -1);
+  EXPECT_EQ(access(env_->dir->AuditPath(env_->replica).c_str(), F_OK), -1);
 }
 
 TEST_F(BrokerProcessTest, SigtermLetsCallsInFlightFinish) {
