@@ -999,16 +999,35 @@ cp -a . "$dir"/
 cd "$here"
 exec "$@")";
 
-// The length of the audit line with this request id, "\n" included; 0 if
-// there is none.
-size_t LineLength(const std::string& log_path, absl::string_view request_id) {
+// The audit line with a request id: its length ("\n" included) and seq.
+struct AuditLine {
+  size_t length = 0;
+  uint64_t seq = 0;
+};
+
+// The line of `request_id` in the log at `log_path`; kNotFound if none.
+absl::StatusOr<AuditLine> FindAuditLine(const std::string& log_path,
+                                        absl::string_view request_id) {
   const std::string needle =
       absl::StrCat("\"request_id\":\"", request_id, "\"");
   for (absl::string_view line : absl::StrSplit(ReadFile(log_path).value_or(""),
                                                '\n', absl::SkipEmpty())) {
-    if (absl::StrContains(line, needle)) return line.size() + 1;
+    if (!absl::StrContains(line, needle)) continue;
+    const Json j = Json::parse(line, nullptr, false);
+    if (!j.is_object() || !j.contains("seq") ||
+        !j["seq"].is_number_unsigned()) {
+      return absl::DataLossError(absl::StrCat("no seq in ", line));
+    }
+    return AuditLine{line.size() + 1, j["seq"].get<uint64_t>()};
   }
-  return 0;
+  return absl::NotFoundError(absl::StrCat("no record of ", request_id));
+}
+
+// The length `line`'s record would have at `seq` instead: only the digits
+// of seq differ between records of the same call (time, ids and hashes have
+// fixed widths).
+size_t LengthAtSeq(const AuditLine& line, uint64_t seq) {
+  return line.length - absl::StrCat(line.seq).size() + absl::StrCat(seq).size();
 }
 
 // The same contract with a real full filesystem: the server's audit
@@ -1059,12 +1078,10 @@ TEST_F(BrokerProcessTest, FailsClosedWhileItsAuditFilesystemIsFullAndRecovers) {
   Call denied = env_->Provision(bad_token.attestation_token(), "web",
                                 {"app/db/password"});
   ASSERT_EQ(denied.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  const size_t allowed_length =
-      LineLength(env_->AuditPath(), allowed.request_id);
-  const size_t denied_length = LineLength(env_->AuditPath(), denied.request_id);
-  ASSERT_GT(denied_length, 0u);
-  // So that a denial that does not fit means neither fits.
-  ASSERT_GE(allowed_length, denied_length);
+  ASSERT_OK_AND_ASSIGN(const AuditLine allowed_line,
+                       FindAuditLine(env_->AuditPath(), allowed.request_id));
+  ASSERT_OK_AND_ASSIGN(const AuditLine denied_line,
+                       FindAuditLine(env_->AuditPath(), denied.request_id));
 
   const std::string filler = env_->audit_dir + "/filler";
   ExpectFailsClosedThenRecovers(
@@ -1085,11 +1102,10 @@ TEST_F(BrokerProcessTest, FailsClosedWhileItsAuditFilesystemIsFullAndRecovers) {
         // tmpfs allocates whole pages, so the end of the log's last page
         // still takes bytes: denials are answered (with their record) while
         // theirs fit, and the first that does not is refused.
-        struct stat st;
-        ASSERT_EQ(stat(env_->AuditPath().c_str(), &st), 0);
-        const size_t room =
-            static_cast<size_t>(st.st_blocks) * 512 - st.st_size;
-        size_t answered = 0;
+        struct stat before;
+        ASSERT_EQ(stat(env_->AuditPath().c_str(), &before), 0);
+        const off_t room = before.st_blocks * 512 - before.st_size;
+        off_t answered_bytes = 0;
         for (;;) {
           Call c = env_->RawProvision(bad_token);
           if (c.status.error_code() != grpc::StatusCode::UNAUTHENTICATED) {
@@ -1097,13 +1113,33 @@ TEST_F(BrokerProcessTest, FailsClosedWhileItsAuditFilesystemIsFullAndRecovers) {
                 << c.status.error_message();
             break;
           }
-          ++answered;
-          ASSERT_LE(answered, room / denied_length);
-          EXPECT_EQ(
+          ASSERT_EQ(
               RecordsFor(ReadAuditLog(env_->AuditPath()), c.request_id).size(),
               1u);
+          ASSERT_OK_AND_ASSIGN(const AuditLine line,
+                               FindAuditLine(env_->AuditPath(), c.request_id));
+          answered_bytes += static_cast<off_t>(line.length);
+          ASSERT_LE(answered_bytes, room) << "answered beyond the last page";
         }
-        EXPECT_EQ(answered, room / denied_length);
+        // The answered records took their lines' bytes of the last page,
+        // and what is left of it cannot take the refused one, nor the
+        // allowed call's: both would be the next line, at the seq after the
+        // last (a failed write takes no seq).
+        struct stat after;
+        ASSERT_EQ(stat(env_->AuditPath().c_str(), &after), 0);
+        EXPECT_EQ(after.st_size - before.st_size, answered_bytes);
+        EXPECT_EQ(after.st_blocks, before.st_blocks);
+        const std::vector<Json> log = ReadAuditLog(env_->AuditPath());
+        ASSERT_FALSE(log.empty());
+        ASSERT_TRUE(log.back()["seq"].is_number_unsigned());
+        const uint64_t next_seq = log.back()["seq"].get<uint64_t>() + 1;
+        const off_t room_left = after.st_blocks * 512 - after.st_size;
+        EXPECT_LT(room_left,
+                  static_cast<off_t>(LengthAtSeq(denied_line, next_seq)))
+            << "a denial that fit was refused";
+        ASSERT_LT(room_left,
+                  static_cast<off_t>(LengthAtSeq(allowed_line, next_seq)))
+            << "the allowed call's record would fit";
       },
       [&] { ASSERT_EQ(unlink(filler.c_str()), 0) << strerror(errno); });
   // Nothing reached the directory underneath.
