@@ -35,6 +35,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/logging.h"
 #include "common/testing/fake_clock.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/subprocess.h"
@@ -50,6 +51,7 @@
 #include "nlohmann/json.hpp"
 #include "proto/grpc/health/v1/health.grpc.pb.h"
 #include "proto/secretd/v1/broker.grpc.pb.h"
+#include "secretd/audit/record.h"
 #include "tests/e2e/broker/harness.h"
 
 namespace secretd::testing {
@@ -158,9 +160,7 @@ class Environment {
     return absl::OkStatus();
   }
 
-  std::string AuditPath() const {
-    return absl::StrCat(audit_dir, "/audit-", replica, ".jsonl");
-  }
+  std::string AuditPath() const { return dir->AuditPath(replica, audit_dir); }
 
   static void Deadline(grpc::ClientContext* ctx) {
     ctx->set_deadline(std::chrono::system_clock::now() +
@@ -297,7 +297,37 @@ class Environment {
 struct KeyForm {
   std::string what;  // "keys/kek: hex", never the key itself
   std::string text;
+  // `text` as it reads back from an audit record that carried it:
+  // audit::SerializeLine replaces invalid UTF-8 by U+FFFD, so raw key bytes
+  // cannot be read back from the audit log; this is what is left of them.
+  // Equal to `text` when that is valid UTF-8.
+  std::string in_audit_record;
 };
+
+// The string member "key" of a JSON line, decoded; "" if it has none.
+std::string KeyMemberOf(absl::string_view line) {
+  const Json j = Json::parse(line, nullptr, false);
+  return j.is_object() && j.contains("key") && j["key"].is_string()
+             ? j["key"].get<std::string>()
+             : std::string();
+}
+
+// A provision audit record whose member "key" is `text`, serialised by the
+// audit writer's own function (with its "\n").
+std::string AuditLineWithKey(const std::string& text) {
+  audit::Record record;
+  record.type = "provision";
+  record.request_id = "0123456789abcdef";
+  record.fields["key"] = text;
+  return audit::SerializeLine(record, 1, absl::FromUnixSeconds(1700000000),
+                              "e2e", audit::GenesisPrev());
+}
+
+// A KeyForm of `text`, with what an audit record keeps of it.
+KeyForm MakeKeyForm(std::string what, std::string text) {
+  std::string in_audit_record = KeyMemberOf(AuditLineWithKey(text));
+  return {std::move(what), std::move(text), std::move(in_audit_record)};
+}
 
 // Raw, lower- and upper-case hex, standard base64 (without the padding, so
 // that padded text matches too) and base64url of `bytes`.
@@ -305,13 +335,14 @@ void AddByteForms(const std::string& what, const std::string& bytes,
                   std::vector<KeyForm>* forms) {
   std::string base64 = absl::Base64Escape(bytes);
   base64.erase(base64.find_last_not_of('=') + 1);
-  forms->push_back({absl::StrCat(what, ": raw bytes"), bytes});
-  forms->push_back({absl::StrCat(what, ": hex"), keys::HexEncode(bytes)});
-  forms->push_back({absl::StrCat(what, ": HEX"),
-                    absl::AsciiStrToUpper(keys::HexEncode(bytes))});
-  forms->push_back({absl::StrCat(what, ": base64"), base64});
+  forms->push_back(MakeKeyForm(absl::StrCat(what, ": raw bytes"), bytes));
   forms->push_back(
-      {absl::StrCat(what, ": base64url"), keys::Base64UrlEncode(bytes)});
+      MakeKeyForm(absl::StrCat(what, ": hex"), keys::HexEncode(bytes)));
+  forms->push_back(MakeKeyForm(absl::StrCat(what, ": HEX"),
+                               absl::AsciiStrToUpper(keys::HexEncode(bytes))));
+  forms->push_back(MakeKeyForm(absl::StrCat(what, ": base64"), base64));
+  forms->push_back(MakeKeyForm(absl::StrCat(what, ": base64url"),
+                               keys::Base64UrlEncode(bytes)));
 }
 
 // The private scalar of a PEM EC key, as OpenSSL reads it.
@@ -362,7 +393,8 @@ absl::StatusOr<std::vector<KeyForm>> PrivateKeyForms(
     const std::string line(absl::StripAsciiWhitespace(*text));
     absl::StatusOr<std::string> bytes = keys::Base64UrlDecode(line);
     if (!bytes.ok()) return bytes.status();
-    forms.push_back({absl::StrCat(relative(path), ": file text"), line});
+    forms.push_back(
+        MakeKeyForm(absl::StrCat(relative(path), ": file text"), line));
     AddByteForms(relative(path), *bytes, &forms);
   }
   for (const std::string& path : {layout.release_key, layout.audit_key}) {
@@ -382,8 +414,9 @@ absl::StatusOr<std::vector<KeyForm>> PrivateKeyForms(
   std::string body;
   for (absl::string_view line : absl::StrSplit(*pem, '\n')) {
     if (line.empty() || absl::StartsWith(line, "-----")) continue;
-    forms.push_back({absl::StrCat(relative(layout.server_key), ": PEM line"),
-                     std::string(line)});
+    forms.push_back(
+        MakeKeyForm(absl::StrCat(relative(layout.server_key), ": PEM line"),
+                    std::string(line)));
     absl::StrAppend(&body, line);
   }
   std::string der;
@@ -400,6 +433,20 @@ absl::StatusOr<std::vector<KeyForm>> PrivateKeyForms(
       std::remove_if(forms.begin(), forms.end(),
                      [](const KeyForm& f) { return f.text.size() < 16; }),
       forms.end());
+  // Longest first, so that the first form found in a line is the one it
+  // holds and not a part of it (the scalar inside the DER, a PEM line inside
+  // the DER's base64); a form whose text an earlier one has (a KEK file's
+  // line is its base64url) is dropped.
+  std::stable_sort(forms.begin(), forms.end(),
+                   [](const KeyForm& a, const KeyForm& b) {
+                     return a.text.size() > b.text.size();
+                   });
+  std::set<std::string> seen;
+  forms.erase(std::remove_if(forms.begin(), forms.end(),
+                             [&seen](const KeyForm& f) {
+                               return !seen.insert(f.text).second;
+                             }),
+              forms.end());
   return forms;
 }
 
@@ -412,24 +459,110 @@ void AppendStrings(const Json& j, std::string* out) {
   }
 }
 
+// Appends every JSON string literal of `line` (member names too), one per
+// line, decoded with each `\u0000`..`\u00ff` escape taken as the byte it
+// names rather than as that code point in UTF-8. common::log writes each byte
+// of invalid UTF-8 as such an escape (and valid UTF-8 as is), so raw key bytes
+// logged through it read back here as themselves. Other escapes decode as
+// JSON says (a `\uXXXX` above 0xff as its UTF-8, surrogates one by one: the
+// plain JSON decoding of LogContent covers pairs).
+void AppendStringsAsBytes(absl::string_view line, std::string* out) {
+  auto hex_digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  bool in_string = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (!in_string) {
+      in_string = c == '"';
+      continue;
+    }
+    if (c == '"') {
+      out->push_back('\n');
+      in_string = false;
+      continue;
+    }
+    if (c != '\\' || i + 1 == line.size()) {
+      out->push_back(c);
+      continue;
+    }
+    const char e = line[++i];
+    switch (e) {
+      case 'b':
+        out->push_back('\b');
+        break;
+      case 'f':
+        out->push_back('\f');
+        break;
+      case 'n':
+        out->push_back('\n');
+        break;
+      case 'r':
+        out->push_back('\r');
+        break;
+      case 't':
+        out->push_back('\t');
+        break;
+      case 'u': {
+        uint32_t cp = 0;
+        size_t j = i + 1;
+        for (; j < line.size() && j < i + 5 && hex_digit(line[j]) >= 0; ++j) {
+          cp = cp * 16 + static_cast<uint32_t>(hex_digit(line[j]));
+        }
+        if (j != i + 5) {  // not an escape: keep the text
+          out->append("\\u");
+          break;
+        }
+        i += 4;
+        if (cp <= 0xff) {
+          out->push_back(static_cast<char>(cp));
+        } else if (cp <= 0x7ff) {
+          out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
+          out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+        } else {
+          out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
+          out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+          out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+        }
+        break;
+      }
+      default:  // \" \\ \/, and anything else as itself
+        out->push_back(e);
+    }
+  }
+  if (in_string) out->push_back('\n');
+}
+
 // What a log holds: its text as written, then every string value of its
 // JSON lines decoded (so that an escape such as "\/" or "\u0041" hides
-// nothing).
+// nothing), then every string literal of each line decoded byte for byte
+// (AppendStringsAsBytes: how raw bytes read back from common::log's lines).
 std::string LogContent(absl::string_view text) {
   std::string out(text);
   out += "\n";
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     AppendStrings(Json::parse(line, nullptr, false), &out);
   }
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    AppendStringsAsBytes(line, &out);
+  }
   return out;
 }
 
-// The name of the first key form in LogContent(text), or "".
+// The name of the first key form (PrivateKeyForms: the longest) in
+// LogContent(text), as written or as an audit record keeps it; or "".
 std::string KeyFoundIn(absl::string_view text,
                        const std::vector<KeyForm>& forms) {
   const std::string content = LogContent(text);
   for (const KeyForm& f : forms) {
-    if (absl::StrContains(content, f.text)) return f.what;
+    if (absl::StrContains(content, f.text) ||
+        (!f.in_audit_record.empty() &&
+         absl::StrContains(content, f.in_audit_record))) {
+      return f.what;
+    }
   }
   return "";
 }
@@ -808,31 +941,34 @@ TEST_F(BrokerE2eTest, LogsCarryRequestIdsButNoSecretOrToken) {
   EXPECT_THAT(log, Not(HasSubstr(token.substr(0, 30))));
 
   // Nor a private key of the data directory, there or in the audit log. The
-  // scan first proves it would see each form of each key in a log line, as
-  // written or JSON-escaped.
+  // scan first proves that it finds each form of each key, and names that
+  // form, in a line written by the logger's own formatter and in a record
+  // written by the audit writer's own serialiser (each escapes raw bytes in
+  // its own way), and in a line escaping every byte as \u00XX.
   ASSERT_OK_AND_ASSIGN(const std::vector<KeyForm> forms,
                        PrivateKeyForms(env_->dir->layout()));
+  bool some_raw_bytes_escaped = false;
   for (const KeyForm& f : forms) {
-    EXPECT_NE(
-        KeyFoundIn(absl::StrCat(R"({"msg":"loaded","key":")", f.text, "\"}\n"),
-                   forms),
-        "")
-        << f.what;
+    const std::string log_line = common::log::FormatLine(
+        absl::Now(), common::log::Level::kInfo, "loaded", {{"key", f.text}});
+    // Not there as is: the logger escaped some bytes (a raw form's).
+    some_raw_bytes_escaped |= !absl::StrContains(log_line, f.text);
+    EXPECT_EQ(KeyFoundIn(log_line, forms), f.what) << "in a log line";
+    EXPECT_EQ(KeyFoundIn(AuditLineWithKey(f.text), forms), f.what)
+        << "in an audit record";
     std::string escaped;
     for (char ch : f.text) {
-      if (ch < 0x20 || ch > 0x7E) {
-        escaped.clear();  // raw bytes: no JSON text of ours holds them as is
-        break;
-      }
-      absl::StrAppendFormat(&escaped, "\\u%04x", ch);
+      absl::StrAppendFormat(&escaped, "\\u%04x",
+                            static_cast<unsigned char>(ch));
     }
-    if (escaped.empty()) continue;
-    EXPECT_NE(
+    EXPECT_EQ(
         KeyFoundIn(absl::StrCat(R"({"msg":"loaded","key":")", escaped, "\"}"),
                    forms),
-        "")
-        << f.what << ", JSON-escaped";
+        f.what)
+        << "every byte JSON-escaped";
   }
+  EXPECT_TRUE(some_raw_bytes_escaped)
+      << "no form needed the logger's escapes: the check above proves little";
   ExpectNoPrivateKeyInLogs(*env_);
 }
 
@@ -1001,16 +1137,35 @@ cp -a . "$dir"/
 cd "$here"
 exec "$@")";
 
-// The length of the audit line with this request id, "\n" included; 0 if
-// there is none.
-size_t LineLength(const std::string& log_path, absl::string_view request_id) {
+// The audit line with a request id: its length ("\n" included) and seq.
+struct AuditLine {
+  size_t length = 0;
+  uint64_t seq = 0;
+};
+
+// The line of `request_id` in the log at `log_path`; kNotFound if none.
+absl::StatusOr<AuditLine> FindAuditLine(const std::string& log_path,
+                                        absl::string_view request_id) {
   const std::string needle =
       absl::StrCat("\"request_id\":\"", request_id, "\"");
   for (absl::string_view line : absl::StrSplit(ReadFile(log_path).value_or(""),
                                                '\n', absl::SkipEmpty())) {
-    if (absl::StrContains(line, needle)) return line.size() + 1;
+    if (!absl::StrContains(line, needle)) continue;
+    const Json j = Json::parse(line, nullptr, false);
+    if (!j.is_object() || !j.contains("seq") ||
+        !j["seq"].is_number_unsigned()) {
+      return absl::DataLossError(absl::StrCat("no seq in ", line));
+    }
+    return AuditLine{line.size() + 1, j["seq"].get<uint64_t>()};
   }
-  return 0;
+  return absl::NotFoundError(absl::StrCat("no record of ", request_id));
+}
+
+// The length `line`'s record would have at `seq` instead: only the digits
+// of seq differ between records of the same call (time, ids and hashes have
+// fixed widths).
+size_t LengthAtSeq(const AuditLine& line, uint64_t seq) {
+  return line.length - absl::StrCat(line.seq).size() + absl::StrCat(seq).size();
 }
 
 // The same contract with a real full filesystem: the server's audit
@@ -1061,12 +1216,10 @@ TEST_F(BrokerProcessTest, FailsClosedWhileItsAuditFilesystemIsFullAndRecovers) {
   Call denied = env_->Provision(bad_token.attestation_token(), "web",
                                 {"app/db/password"});
   ASSERT_EQ(denied.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  const size_t allowed_length =
-      LineLength(env_->AuditPath(), allowed.request_id);
-  const size_t denied_length = LineLength(env_->AuditPath(), denied.request_id);
-  ASSERT_GT(denied_length, 0u);
-  // So that a denial that does not fit means neither fits.
-  ASSERT_GE(allowed_length, denied_length);
+  ASSERT_OK_AND_ASSIGN(const AuditLine allowed_line,
+                       FindAuditLine(env_->AuditPath(), allowed.request_id));
+  ASSERT_OK_AND_ASSIGN(const AuditLine denied_line,
+                       FindAuditLine(env_->AuditPath(), denied.request_id));
 
   const std::string filler = env_->audit_dir + "/filler";
   ExpectFailsClosedThenRecovers(
@@ -1087,11 +1240,10 @@ TEST_F(BrokerProcessTest, FailsClosedWhileItsAuditFilesystemIsFullAndRecovers) {
         // tmpfs allocates whole pages, so the end of the log's last page
         // still takes bytes: denials are answered (with their record) while
         // theirs fit, and the first that does not is refused.
-        struct stat st;
-        ASSERT_EQ(stat(env_->AuditPath().c_str(), &st), 0);
-        const size_t room =
-            static_cast<size_t>(st.st_blocks) * 512 - st.st_size;
-        size_t answered = 0;
+        struct stat before;
+        ASSERT_EQ(stat(env_->AuditPath().c_str(), &before), 0);
+        const off_t room = before.st_blocks * 512 - before.st_size;
+        off_t answered_bytes = 0;
         for (;;) {
           Call c = env_->RawProvision(bad_token);
           if (c.status.error_code() != grpc::StatusCode::UNAUTHENTICATED) {
@@ -1099,21 +1251,37 @@ TEST_F(BrokerProcessTest, FailsClosedWhileItsAuditFilesystemIsFullAndRecovers) {
                 << c.status.error_message();
             break;
           }
-          ++answered;
-          ASSERT_LE(answered, room / denied_length);
-          EXPECT_EQ(
+          ASSERT_EQ(
               RecordsFor(ReadAuditLog(env_->AuditPath()), c.request_id).size(),
               1u);
+          ASSERT_OK_AND_ASSIGN(const AuditLine line,
+                               FindAuditLine(env_->AuditPath(), c.request_id));
+          answered_bytes += static_cast<off_t>(line.length);
+          ASSERT_LE(answered_bytes, room) << "answered beyond the last page";
         }
-        EXPECT_EQ(answered, room / denied_length);
+        // The answered records took their lines' bytes of the last page,
+        // and what is left of it cannot take the refused one, nor the
+        // allowed call's: both would be the next line, at the seq after the
+        // last (a failed write takes no seq).
+        struct stat after;
+        ASSERT_EQ(stat(env_->AuditPath().c_str(), &after), 0);
+        EXPECT_EQ(after.st_size - before.st_size, answered_bytes);
+        EXPECT_EQ(after.st_blocks, before.st_blocks);
+        const std::vector<Json> log = ReadAuditLog(env_->AuditPath());
+        ASSERT_FALSE(log.empty());
+        ASSERT_TRUE(log.back()["seq"].is_number_unsigned());
+        const uint64_t next_seq = log.back()["seq"].get<uint64_t>() + 1;
+        const off_t room_left = after.st_blocks * 512 - after.st_size;
+        EXPECT_LT(room_left,
+                  static_cast<off_t>(LengthAtSeq(denied_line, next_seq)))
+            << "a denial that fit was refused";
+        ASSERT_LT(room_left,
+                  static_cast<off_t>(LengthAtSeq(allowed_line, next_seq)))
+            << "the allowed call's record would fit";
       },
       [&] { ASSERT_EQ(unlink(filler.c_str()), 0) << strerror(errno); });
   // Nothing reached the directory underneath.
-  EXPECT_EQ(
-      access(absl::StrCat(host_audit_dir, "/audit-", env_->replica, ".jsonl")
-                 .c_str(),
-             F_OK),
-      -1);
+  EXPECT_EQ(access(env_->dir->AuditPath(env_->replica).c_str(), F_OK), -1);
 }
 
 TEST_F(BrokerProcessTest, SigtermLetsCallsInFlightFinish) {

@@ -107,8 +107,10 @@ absl::StatusOr<int64_t> TestDataDir::PutSecret(const std::string& name,
   return vault.Put(name, keys::SecretBytes::CopyFrom(value));
 }
 
-std::string TestDataDir::AuditPath(absl::string_view replica) const {
-  return absl::StrCat(layout_.audit_dir, "/audit-", replica, ".jsonl");
+std::string TestDataDir::AuditPath(absl::string_view replica,
+                                   absl::string_view directory) const {
+  return absl::StrCat(directory.empty() ? layout_.audit_dir : directory,
+                      "/audit-", replica, ".jsonl");
 }
 
 // ---- ServerProcess ----

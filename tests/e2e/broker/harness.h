@@ -70,8 +70,12 @@ class TestDataDir {
                        bool single_use_tokens = false);
   absl::StatusOr<int64_t> PutSecret(const std::string& name,
                                     const std::string& value);
-  // The audit log of `replica`.
-  std::string AuditPath(absl::string_view replica) const;
+  // The audit log of `replica`: DIRECTORY/audit-REPLICA.jsonl, where
+  // DIRECTORY is `directory` if given (a server whose audit directory this
+  // process sees elsewhere, e.g. through /proc/self/fd), else the data
+  // directory's audit/.
+  std::string AuditPath(absl::string_view replica,
+                        absl::string_view directory = "") const;
 
  private:
   explicit TestDataDir(std::string root) : layout_(std::move(root)) {}
