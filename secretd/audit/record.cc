@@ -1,15 +1,13 @@
 #include "secretd/audit/record.h"
 
-#include <openssl/evp.h>
-
-#include <initializer_list>
-#include <memory>
+#include <type_traits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/time_format.h"
+#include "keys/encoding.h"
 
 namespace secretd::audit {
 namespace {
@@ -21,28 +19,8 @@ constexpr size_t kHexLen = 64;
 
 using Json = nlohmann::ordered_json;
 
-// SHA-256 of the concatenation of `parts`, with the algorithm fetched once
-// and one context per thread: OpenSSL 3's one-shot SHA256() and a fresh
-// EVP_MD_CTX per line would cost more than hashing a short record.
-Sha256 Sha256Of(std::initializer_list<absl::string_view> parts) {
-  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  struct CtxDeleter {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-  };
-  thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
-  Sha256 out;
-  unsigned int len = 0;
-  bool ok = md != nullptr && ctx != nullptr &&
-            EVP_DigestInit_ex(ctx.get(), md, nullptr) == 1;
-  for (absl::string_view p : parts) {
-    ok = ok && EVP_DigestUpdate(ctx.get(), p.data(), p.size()) == 1;
-  }
-  if (!ok || EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1) {
-    // Cannot happen short of memory exhaustion; a zero hash never verifies.
-    return Sha256{};
-  }
-  return out;
-}
+static_assert(std::is_same_v<Sha256, keys::Sha256Digest>,
+              "audit digests are keys' SHA-256 digests");
 
 // Appends `s` as a JSON string literal, byte for byte as nlohmann's
 // dump(-1, ' ', false, error_handler_t::replace) writes it. ASCII is escaped
@@ -157,10 +135,10 @@ void AppendHex(const Sha256& digest, std::string* out) {
 
 Sha256 GenesisPrev() { return Sha256{}; }
 
-Sha256 ComputeSha256(absl::string_view data) { return Sha256Of({data}); }
+Sha256 ComputeSha256(absl::string_view data) { return keys::Sha256Of({data}); }
 
 Sha256 BodyHash(absl::string_view body_prefix) {
-  return Sha256Of({body_prefix, "}"});
+  return keys::Sha256Of({body_prefix, "}"});
 }
 
 std::string HexSha256(const Sha256& digest) {
