@@ -27,10 +27,11 @@ static_assert(std::is_same_v<Sha256, keys::Sha256Digest>,
 // here with nlohmann's rules (\\b \\t \\n \\f \\r \\" \\\\, other controls as
 // \\u00xx, DEL as is); a string with any byte >= 0x80 takes nlohmann's own
 // path (UTF-8 validation, U+FFFD for invalid bytes).
-void AppendJsonString(const std::string& s, std::string* out) {
+void AppendJsonString(absl::string_view s, std::string* out) {
   for (char ch : s) {
     if (static_cast<unsigned char>(ch) >= 0x80) {
-      out->append(Json(s).dump(-1, ' ', false, Json::error_handler_t::replace));
+      out->append(Json(std::string(s))
+                      .dump(-1, ' ', false, Json::error_handler_t::replace));
       return;
     }
   }
@@ -40,7 +41,7 @@ void AppendJsonString(const std::string& s, std::string* out) {
   for (size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s, run, i - run);
+    out->append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
       case '\b':
@@ -70,7 +71,7 @@ void AppendJsonString(const std::string& s, std::string* out) {
       }
     }
   }
-  out->append(s, run, std::string::npos);
+  out->append(s.data() + run, s.size() - run);
   out->push_back('"');
 }
 
@@ -123,11 +124,15 @@ void AppendJsonValue(const Json& value, std::string* out) {
   }
 }
 
+// Appends the 64 lower-case hex digits of `digest`.
 void AppendHex(const Sha256& digest, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  for (uint8_t b : digest) {
-    out->push_back(kHex[b >> 4]);
-    out->push_back(kHex[b & 0xF]);
+  const size_t at = out->size();
+  out->resize(at + kHexLen);
+  char* p = &(*out)[at];
+  for (const uint8_t b : digest) {
+    *p++ = kHex[b >> 4];
+    *p++ = kHex[b & 0xF];
   }
 }
 
@@ -142,12 +147,8 @@ Sha256 BodyHash(absl::string_view body_prefix) {
 }
 
 std::string HexSha256(const Sha256& digest) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(kHexLen, '0');
-  for (size_t i = 0; i < digest.size(); ++i) {
-    out[2 * i] = kHex[digest[i] >> 4];
-    out[2 * i + 1] = kHex[digest[i] & 0xF];
-  }
+  std::string out;
+  AppendHex(digest, &out);
   return out;
 }
 
@@ -240,7 +241,7 @@ std::string SerializeLine(const Record& record, uint64_t seq, absl::Time time,
   absl::StrAppend(&line, kSeqPrefix, seq, ",\"time\":\"");
   common::AppendRfc3339Millis(time, &line);
   line.append("\",\"replica\":");
-  AppendJsonString(std::string(replica), &line);
+  AppendJsonString(replica, &line);
   line.append(",\"type\":");
   AppendJsonString(record.type, &line);
   line.append(",\"request_id\":");
