@@ -1,14 +1,14 @@
 #include "keys/encoding.h"
 
-#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <sodium.h>
 
-#include <cstring>
-#include <memory>
+#include <cstdio>
+#include <cstdlib>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "keys/internal/openssl.h"
 #include "keys/internal/sodium.h"
 
 namespace keys {
@@ -57,6 +57,15 @@ absl::StatusOr<size_t> DecodeInto(absl::string_view text, uint8_t* out,
         "not canonical base64url (RFC 4648 §5, unpadded)");
   }
   return len;
+}
+
+// A SHA-256 that is not the data's would be written into audit chains and
+// compared against tokens, so a failure that "cannot happen" stops the
+// process instead (STYLE.md: crash on "cannot happen").
+[[noreturn]] void Sha256Failed(absl::string_view call) {
+  const std::string message(internal::OpenSslError(call).message());
+  std::fprintf(stderr, "keys: SHA-256: %s\n", message.c_str());
+  std::abort();
 }
 
 }  // namespace
@@ -121,32 +130,36 @@ absl::StatusOr<std::string> HexDecode(absl::string_view text) {
   return out;
 }
 
-std::string Sha256(absl::string_view data) {
+Sha256Digest Sha256Of(std::initializer_list<absl::string_view> pieces) {
   // OpenSSL uses the CPU's SHA extensions where it has them (several times
-  // faster than libsodium's portable code on a token-sized input); the
-  // digest is fetched once and each thread reuses one context.
+  // faster than libsodium's portable code on a token-sized input). Fetching
+  // the digest and making a context cost more than hashing a short input, so
+  // the digest is fetched once and each thread reuses one context.
   static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  struct CtxDeleter {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-  };
-  thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
-  std::string out(crypto_hash_sha256_BYTES, '\0');
-  unsigned int len = 0;
-  if (md != nullptr && ctx != nullptr &&
-      EVP_DigestInit_ex(ctx.get(), md, nullptr) == 1 &&
-      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) == 1 &&
-      EVP_DigestFinal_ex(
-          ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len) == 1 &&
-      len == out.size()) {
-    return out;
+  thread_local const internal::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  if (md == nullptr) Sha256Failed("EVP_MD_fetch(SHA256)");
+  if (ctx == nullptr) Sha256Failed("EVP_MD_CTX_new");
+  if (EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) {
+    Sha256Failed("EVP_DigestInit_ex");
   }
-  // Only short of memory: libsodium's cannot fail.
-  ERR_clear_error();
-  internal::EnsureSodium();
-  crypto_hash_sha256(reinterpret_cast<uint8_t*>(out.data()),
-                     reinterpret_cast<const uint8_t*>(data.data()),
-                     data.size());
+  for (const absl::string_view piece : pieces) {
+    if (EVP_DigestUpdate(ctx.get(), piece.data(), piece.size()) != 1) {
+      Sha256Failed("EVP_DigestUpdate");
+    }
+  }
+  Sha256Digest out;
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 ||
+      len != out.size()) {
+    Sha256Failed("EVP_DigestFinal_ex");
+  }
   return out;
+}
+
+std::string Sha256(absl::string_view data) {
+  const Sha256Digest digest = Sha256Of({data});
+  return std::string(reinterpret_cast<const char*>(digest.data()),
+                     digest.size());
 }
 
 std::string Sha256Hex(absl::string_view data) {

@@ -11,11 +11,18 @@
 //   std::string b64 = keys::Base64UrlEncode(bytes);
 //   ASSIGN_OR_RETURN(std::string raw, keys::Base64UrlDecode(b64));
 //   std::string id = keys::Sha256Hex(line);
+//   keys::Sha256Digest d = keys::Sha256Of({body, "}"});  // no allocation
 //
-// All functions are thread-safe.
+// All functions are thread-safe. The SHA-256 functions cannot fail short of
+// memory exhaustion; if OpenSSL fails anyway, they print the failing call to
+// stderr and abort rather than return a digest that is not the data's.
 #ifndef SECRETD_KEYS_ENCODING_H_
 #define SECRETD_KEYS_ENCODING_H_
 
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -39,8 +46,14 @@ std::string HexEncode(absl::string_view bytes);
 // non-hex character.
 absl::StatusOr<std::string> HexDecode(absl::string_view text);
 
+inline constexpr size_t kSha256Size = 32;
+using Sha256Digest = std::array<uint8_t, kSha256Size>;
+
 // SHA-256 digest: 32 raw bytes.
 std::string Sha256(absl::string_view data);
+// SHA-256 of the concatenation of `pieces`, without building it and without
+// allocating (OpenSSL, with one context per thread).
+Sha256Digest Sha256Of(std::initializer_list<absl::string_view> pieces);
 // SHA-256 digest as 64 lower-case hex digits.
 std::string Sha256Hex(absl::string_view data);
 

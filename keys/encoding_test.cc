@@ -115,6 +115,24 @@ TEST(Sha256Test, OneShotMatchesHasherOnEveryLength) {
   }
 }
 
+TEST(Sha256Test, DigestOfPiecesIsTheDigestOfTheirConcatenation) {
+  const std::string data(200, 'x');
+  for (size_t cut = 0; cut <= data.size(); cut += 7) {
+    const Sha256Digest digest =
+        Sha256Of({absl::string_view(data).substr(0, cut), "",
+                  absl::string_view(data).substr(cut)});
+    ASSERT_EQ(std::string(digest.begin(), digest.end()), Sha256(data))
+        << "cut at " << cut;
+  }
+  // FIPS 180-2 appendix B.1, in pieces; no pieces at all is the empty string.
+  const Sha256Digest abc = Sha256Of({"a", "b", "c"});
+  EXPECT_EQ(HexEncode(std::string(abc.begin(), abc.end())),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const Sha256Digest none = Sha256Of({});
+  EXPECT_EQ(HexEncode(std::string(none.begin(), none.end())),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 TEST(PublicKeyIdTest, IsTheFirstSixteenHexDigitsOfTheDigest) {
   EXPECT_EQ(PublicKeyId("abc"), "ba7816bf8f01cfea");
 }

@@ -1,15 +1,13 @@
 #include "secretd/audit/record.h"
 
-#include <openssl/evp.h>
-
-#include <initializer_list>
-#include <memory>
+#include <type_traits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/time_format.h"
+#include "keys/encoding.h"
 
 namespace secretd::audit {
 namespace {
@@ -21,38 +19,19 @@ constexpr size_t kHexLen = 64;
 
 using Json = nlohmann::ordered_json;
 
-// SHA-256 of the concatenation of `parts`, with the algorithm fetched once
-// and one context per thread: OpenSSL 3's one-shot SHA256() and a fresh
-// EVP_MD_CTX per line would cost more than hashing a short record.
-Sha256 Sha256Of(std::initializer_list<absl::string_view> parts) {
-  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  struct CtxDeleter {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-  };
-  thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
-  Sha256 out;
-  unsigned int len = 0;
-  bool ok = md != nullptr && ctx != nullptr &&
-            EVP_DigestInit_ex(ctx.get(), md, nullptr) == 1;
-  for (absl::string_view p : parts) {
-    ok = ok && EVP_DigestUpdate(ctx.get(), p.data(), p.size()) == 1;
-  }
-  if (!ok || EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1) {
-    // Cannot happen short of memory exhaustion; a zero hash never verifies.
-    return Sha256{};
-  }
-  return out;
-}
+static_assert(std::is_same_v<Sha256, keys::Sha256Digest>,
+              "audit digests are keys' SHA-256 digests");
 
 // Appends `s` as a JSON string literal, byte for byte as nlohmann's
 // dump(-1, ' ', false, error_handler_t::replace) writes it. ASCII is escaped
 // here with nlohmann's rules (\\b \\t \\n \\f \\r \\" \\\\, other controls as
 // \\u00xx, DEL as is); a string with any byte >= 0x80 takes nlohmann's own
 // path (UTF-8 validation, U+FFFD for invalid bytes).
-void AppendJsonString(const std::string& s, std::string* out) {
+void AppendJsonString(absl::string_view s, std::string* out) {
   for (char ch : s) {
     if (static_cast<unsigned char>(ch) >= 0x80) {
-      out->append(Json(s).dump(-1, ' ', false, Json::error_handler_t::replace));
+      out->append(Json(std::string(s))
+                      .dump(-1, ' ', false, Json::error_handler_t::replace));
       return;
     }
   }
@@ -62,7 +41,7 @@ void AppendJsonString(const std::string& s, std::string* out) {
   for (size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s, run, i - run);
+    out->append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
       case '\b':
@@ -92,7 +71,7 @@ void AppendJsonString(const std::string& s, std::string* out) {
       }
     }
   }
-  out->append(s, run, std::string::npos);
+  out->append(s.data() + run, s.size() - run);
   out->push_back('"');
 }
 
@@ -145,11 +124,15 @@ void AppendJsonValue(const Json& value, std::string* out) {
   }
 }
 
+// Appends the 64 lower-case hex digits of `digest`.
 void AppendHex(const Sha256& digest, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  for (uint8_t b : digest) {
-    out->push_back(kHex[b >> 4]);
-    out->push_back(kHex[b & 0xF]);
+  const size_t at = out->size();
+  out->resize(at + kHexLen);
+  char* p = &(*out)[at];
+  for (const uint8_t b : digest) {
+    *p++ = kHex[b >> 4];
+    *p++ = kHex[b & 0xF];
   }
 }
 
@@ -157,19 +140,15 @@ void AppendHex(const Sha256& digest, std::string* out) {
 
 Sha256 GenesisPrev() { return Sha256{}; }
 
-Sha256 ComputeSha256(absl::string_view data) { return Sha256Of({data}); }
+Sha256 ComputeSha256(absl::string_view data) { return keys::Sha256Of({data}); }
 
 Sha256 BodyHash(absl::string_view body_prefix) {
-  return Sha256Of({body_prefix, "}"});
+  return keys::Sha256Of({body_prefix, "}"});
 }
 
 std::string HexSha256(const Sha256& digest) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(kHexLen, '0');
-  for (size_t i = 0; i < digest.size(); ++i) {
-    out[2 * i] = kHex[digest[i] >> 4];
-    out[2 * i + 1] = kHex[digest[i] & 0xF];
-  }
+  std::string out;
+  AppendHex(digest, &out);
   return out;
 }
 
@@ -262,7 +241,7 @@ std::string SerializeLine(const Record& record, uint64_t seq, absl::Time time,
   absl::StrAppend(&line, kSeqPrefix, seq, ",\"time\":\"");
   common::AppendRfc3339Millis(time, &line);
   line.append("\",\"replica\":");
-  AppendJsonString(std::string(replica), &line);
+  AppendJsonString(replica, &line);
   line.append(",\"type\":");
   AppendJsonString(record.type, &line);
   line.append(",\"request_id\":");

@@ -54,7 +54,9 @@ inline constexpr absl::string_view kCheckpointType = "checkpoint";
 // The all-zero `prev` of a file's first line.
 Sha256 GenesisPrev();
 
-// SHA-256 of `data` (OpenSSL; fast on long inputs).
+// SHA-256 of `data` (keys::Sha256Of). Like every digest here (BodyHash,
+// the hash SerializeLine writes), it aborts the process if OpenSSL fails, so
+// a line is never written with a hash that is not its own.
 Sha256 ComputeSha256(absl::string_view data);
 std::string HexSha256(const Sha256& digest);
 // Parses 64 lower-case hex digits. False otherwise.
