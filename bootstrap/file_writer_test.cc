@@ -1,15 +1,19 @@
 #include "bootstrap/file_writer.h"
 
 #include <dirent.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "bootstrap/testing/files.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -117,11 +121,54 @@ TEST_F(FileWriterTest, SetsTheOwnerWhenRoot) {
 }
 
 TEST_F(FileWriterTest, ChownWithoutRootFailsClearlyAndLeavesNothing) {
-  if (geteuid() == 0) GTEST_SKIP() << "root may chown";
-  Owner owner{geteuid() + 1, static_cast<gid_t>(-1)};
-  EXPECT_THAT(Write({{"first", 0400, {}, &a_}, {"d/owned", 0400, owner, &a_}}),
-              StatusIs(absl::StatusCode::kPermissionDenied,
-                       HasSubstr("setting an OWNER needs root")));
+  // The write with an OWNER, as the user the test runs as, or (as root) in a
+  // child that has become uid/gid 65534 (nobody) and owns the directory.
+  auto write_with_owner = [this]() {
+    Owner owner{geteuid() + 1, static_cast<gid_t>(-1)};
+    return Write({{"first", 0400, {}, &a_}, {"d/owned", 0400, owner, &a_}});
+  };
+  const auto expected = StatusIs(absl::StatusCode::kPermissionDenied,
+                                 HasSubstr("setting an OWNER needs root"));
+  if (geteuid() != 0) {
+    EXPECT_THAT(write_with_owner(), expected);
+  } else {
+    constexpr uid_t kNobody = 65534;
+    // TEST_TMPDIR may sit under /root (0700): use a directory in /tmp.
+    std::string in_tmp = "/tmp/secretd-file-writer-test.XXXXXX";
+    if (mkdtemp(in_tmp.data()) == nullptr) {
+      GTEST_SKIP() << "cannot make a directory in /tmp here";
+    }
+    dir_ = in_tmp;
+    struct RemoveDir {
+      std::string path;
+      ~RemoveDir() { std::filesystem::remove_all(path); }
+    } remove_dir{in_tmp};
+    ASSERT_EQ(chown(dir_.c_str(), kNobody, kNobody), 0);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      if (setgroups(0, nullptr) != 0 || setgid(kNobody) != 0 ||
+          setuid(kNobody) != 0) {
+        _exit(3);
+      }
+      // A parent directory nobody cannot search: nothing to check here.
+      if (access(dir_.c_str(), W_OK | X_OK) != 0) _exit(77);
+      const absl::Status status = write_with_owner();
+      const bool as_expected =
+          status.code() == absl::StatusCode::kPermissionDenied &&
+          absl::StrContains(status.message(), "setting an OWNER needs root");
+      _exit(as_expected ? 0 : 1);
+    }
+    int wstatus = 0;
+    ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+    ASSERT_TRUE(WIFEXITED(wstatus)) << "child status " << wstatus;
+    if (WEXITSTATUS(wstatus) == 77) {
+      GTEST_SKIP() << "uid 65534 cannot reach " << dir_;
+    }
+    EXPECT_EQ(WEXITSTATUS(wstatus), 0)
+        << "as uid 65534: 1 = another status than PERMISSION_DENIED \"setting "
+           "an OWNER needs root\", 3 = could not drop privileges";
+  }
   EXPECT_THAT(Tree(dir_), ElementsAre());
 }
 
