@@ -1,9 +1,13 @@
 #include "secretd/server/runtime.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -87,6 +91,49 @@ std::string Sanitize(absl::string_view s) {
     out.push_back(ok ? c : '-');
   }
   return out;
+}
+
+// Binds (and closes) a TCP socket on every address HOST:PORT resolves to,
+// as gRPC will, so that a port already in use is found before the audit log
+// is opened and the admin socket serves (a failed start leaves nothing
+// behind). Port 0 needs no check. A race with another process binding in
+// between is still caught by gRPC's own bind.
+absl::Status ProbeListenAddress(const std::string& listen,
+                                const std::string& host, int port) {
+  if (port == 0) return absl::OkStatus();
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string port_text = std::to_string(port);
+  const int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(),
+                             port_text.c_str(), &hints, &found);
+  if (rc != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--listen ", listen,
+                                                   ": cannot resolve \"", host,
+                                                   "\": ", gai_strerror(rc)));
+  }
+  absl::Status status;
+  for (addrinfo* a = found; a != nullptr && status.ok(); a = a->ai_next) {
+    const int fd =
+        socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;  // e.g. no IPv6 on this host: gRPC skips it too
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      const int err = errno;
+      status = absl::UnavailableError(absl::StrCat(
+          "cannot listen on ", listen, ": ", std::strerror(err),
+          err == EADDRINUSE
+              ? " (another process is listening there: stop it, or choose "
+                "another --listen port)"
+              : " (is the address on this host?)"));
+    }
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return status;
 }
 
 }  // namespace
@@ -206,6 +253,7 @@ absl::StatusOr<std::unique_ptr<BrokerRuntime>> BrokerRuntime::Open(
   std::string host;
   int port = 0;
   RETURN_IF_ERROR(common::SplitHostPort(rt->config_.listen, &host, &port));
+  RETURN_IF_ERROR(ProbeListenAddress(rt->config_.listen, host, port));
   rt->replica_id_ = rt->config_.replica_id.empty()
                         ? DefaultReplicaId(LocalHostName(), port, getpid())
                         : rt->config_.replica_id;

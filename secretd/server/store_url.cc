@@ -65,11 +65,19 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(
         if (postgres != nullptr) *postgres = store->get();
         return std::unique_ptr<Store>(*std::move(store));
       }
-      if (store.status().code() != absl::StatusCode::kUnavailable ||
-          std::chrono::steady_clock::now() +
-                  absl::ToChronoNanoseconds(backoff) >=
-              deadline) {
+      if (store.status().code() != absl::StatusCode::kUnavailable) {
         return store.status();
+      }
+      if (std::chrono::steady_clock::now() +
+              absl::ToChronoNanoseconds(backoff) >=
+          deadline) {
+        return absl::Status(
+            store.status().code(),
+            absl::StrCat(
+                store.status().message(), "; gave up after ", attempt,
+                attempt == 1 ? " attempt" : " attempts",
+                " within --store-startup-timeout ",
+                absl::FormatDuration(options.postgres_startup_timeout)));
       }
       // The message names the server without its password.
       common::log::Warning("PostgreSQL store unreachable; retrying",

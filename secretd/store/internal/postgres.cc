@@ -396,8 +396,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     return absl::UnavailableError(absl::StrCat(
         "store ", config->label,
         ": cannot reach the database: ", Scrub(why, config->secrets),
-        "; check that the server is up and the URL is right (the store keeps "
-        "retrying, with backoff)"));
+        "; check that the server is up and the URL is right"));
   };
   if (PQstatus(pg) == CONNECTION_BAD) return fail(OneLine(PQerrorMessage(pg)));
   PostgresPollingStatusType state = PGRES_POLLING_WRITING;

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -1532,6 +1533,26 @@ TEST_F(BrokerProcessTest, TwoReplicasOnOneDataDirWriteTheirOwnLogs) {
   auto c = ServerProcess::Start({"--data-dir", env_->dir->root(), "--audience",
                                  kAudience, "--replica-id", ra});
   EXPECT_FALSE(c.ok());
+}
+
+TEST_F(BrokerProcessTest, PortInUseFailsBeforeTheAuditLogOrAdminSocketExist) {
+  ASSERT_OK(env_->StartServer());
+  const std::string listen = absl::StrCat("127.0.0.1:", env_->server->port());
+  auto second_dir = TestDataDir::Create(TempPath("second-data-dir"));
+  ASSERT_THAT(second_dir, IsOk());
+  const std::string root = (*second_dir)->root();
+  common::testing::ProcessResult r = common::testing::RunProcess(
+      {kSecretdBinary, "serve", "--data-dir", root, "--listen", listen,
+       "--audience", kAudience, "--replica-id", "second"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat(
+                         "secretd: cannot listen on ", listen,
+                         ": Address already in use (another process is "
+                         "listening there: stop it, or choose another "
+                         "--listen port)\n")));
+  // Nothing was created: no audit file, no admin socket.
+  EXPECT_FALSE(std::filesystem::exists(root + "/audit/audit-second.jsonl"));
+  EXPECT_FALSE(std::filesystem::exists(root + "/admin.sock"));
 }
 
 TEST(BrokerStartupTest, MissingDataDirectoryFailsWithTheStoreMessage) {
