@@ -31,10 +31,18 @@ std::string FlagUsage(const Flag& f) {
   return s;
 }
 
+bool HasVisibleFlags(const std::vector<Flag>& flags) {
+  return std::any_of(flags.begin(), flags.end(),
+                     [](const Flag& f) { return !f.hidden; });
+}
+
 void PrintFlags(const std::vector<Flag>& flags, std::ostream& out) {
   size_t width = 0;
-  for (const Flag& f : flags) width = std::max(width, FlagUsage(f).size());
   for (const Flag& f : flags) {
+    if (!f.hidden) width = std::max(width, FlagUsage(f).size());
+  }
+  for (const Flag& f : flags) {
+    if (f.hidden) continue;
     std::string usage = FlagUsage(f);
     out << "  " << usage << std::string(width - usage.size() + 2, ' ')
         << f.help;
@@ -52,15 +60,15 @@ void PrintCommandHelp(const Program& program, const Command& cmd,
                       std::ostream& out) {
   out << "Usage: " << program.name;
   if (!cmd.path.empty()) out << " " << PathString(cmd.path);
-  if (!cmd.flags.empty()) out << " [FLAGS]";
+  if (HasVisibleFlags(cmd.flags)) out << " [FLAGS]";
   if (!cmd.args_usage.empty()) out << " " << cmd.args_usage;
   out << "\n\n" << cmd.summary << "\n";
   if (!cmd.description.empty()) out << "\n" << cmd.description << "\n";
-  if (!cmd.flags.empty()) {
+  if (HasVisibleFlags(cmd.flags)) {
     out << "\nFlags:\n";
     PrintFlags(cmd.flags, out);
   }
-  if (!program.global_flags.empty()) {
+  if (HasVisibleFlags(program.global_flags)) {
     out << "\nGlobal flags:\n";
     PrintFlags(program.global_flags, out);
   }
@@ -75,7 +83,8 @@ void PrintCommandList(const Program& program,
                       std::ostream& out) {
   if (prefix.empty()) {
     out << "Usage: " << program.name
-        << " [GLOBAL FLAGS] COMMAND [FLAGS] [ARGS]\n\n"
+        << (HasVisibleFlags(program.global_flags) ? " [GLOBAL FLAGS]" : "")
+        << " COMMAND [FLAGS] [ARGS]\n\n"
         << program.about << "\n";
   } else {
     out << "Usage: " << program.name << " " << PathString(prefix)
@@ -96,7 +105,7 @@ void PrintCommandList(const Program& program,
     out << "  " << usage << std::string(width - usage.size() + 2, ' ')
         << c->summary << "\n";
   }
-  if (!program.global_flags.empty()) {
+  if (HasVisibleFlags(program.global_flags)) {
     out << "\nGlobal flags:\n";
     PrintFlags(program.global_flags, out);
   }
@@ -165,9 +174,14 @@ class Parser {
       tokens.erase(tokens.begin());
     }
 
-    // Phase 1: the command path, with global flags allowed in between.
+    // Phase 1: the command path, with global flags allowed in between. A
+    // command flag (or a single-dash option) before the path is complete is
+    // a stray: remembered, skipped with its value, and reported once the
+    // rest of the path is known (unless help was asked for).
     std::vector<std::string> path;
     std::vector<std::string> rest;
+    Stray stray;
+    size_t path_end = 0;  // index of the first token after the path
     size_t i = 0;
     for (; i < tokens.size(); ++i) {
       const std::string& t = tokens[i];
@@ -175,8 +189,10 @@ class Parser {
         help = true;
         continue;
       }
-      if (absl::StartsWith(t, "--")) {
-        const Flag* global = FindFlag(program_.global_flags, FlagName(t));
+      if (absl::StartsWith(t, "-") && t.size() > 1 && t != "--") {
+        const bool long_flag = absl::StartsWith(t, "--");
+        const Flag* global =
+            long_flag ? FindFlag(program_.global_flags, FlagName(t)) : nullptr;
         if (global != nullptr) {
           rest.push_back(t);
           if (!global->value_name.empty() && t.find('=') == std::string::npos &&
@@ -185,12 +201,31 @@ class Parser {
           }
           continue;
         }
-        break;  // a command flag: the path is complete
+        if (FindCommand(path) != nullptr) break;  // the path is complete
+        const size_t begin = i;
+        const Flag* known =
+            long_flag ? FindFlagUnder(path, FlagName(t)) : nullptr;
+        if (t.find('=') == std::string::npos && i + 1 < tokens.size()) {
+          // Skip the flag's value: a known flag's, or for an unknown flag the
+          // next word if it does not continue the path.
+          std::vector<std::string> longer = path;
+          longer.push_back(tokens[i + 1]);
+          if (known != nullptr
+                  ? !known->value_name.empty()
+                  : long_flag && !absl::StartsWith(tokens[i + 1], "-") &&
+                        !HasCommandWithPrefix(longer)) {
+            ++i;
+          }
+        }
+        if (!stray.found) stray = {true, begin, i + 1, path.size()};
+        continue;
       }
+      if (t == "--") break;
       std::vector<std::string> longer = path;
       longer.push_back(t);
       if (!HasCommandWithPrefix(longer)) break;
       path = std::move(longer);
+      path_end = i + 1;
       if (FindCommand(path) != nullptr && !HasLongerCommand(path)) {
         ++i;
         break;
@@ -200,14 +235,13 @@ class Parser {
 
     const Command* cmd = FindCommand(path);
     if (cmd == nullptr) {
-      if (help || (rest.empty() && path.empty())) {
-        PrintCommandList(program_, path, help ? out_ : err_);
-        return help ? kExitOk : kExitUsage;
+      if (help) {
+        PrintCommandList(program_, path, out_);
+        return kExitOk;
       }
-      return UnknownCommand(path, rest);
-    }
-    if (help || std::find(rest.begin(), rest.end(), "--help") != rest.end() ||
-        std::find(rest.begin(), rest.end(), "-h") != rest.end()) {
+    } else if (help ||
+               std::find(rest.begin(), rest.end(), "--help") != rest.end() ||
+               std::find(rest.begin(), rest.end(), "-h") != rest.end()) {
       // A literal "--help" after "--" is an argument, not a request for help.
       auto dashdash = std::find(rest.begin(), rest.end(), "--");
       if (help || std::find(rest.begin(), dashdash, "--help") != dashdash ||
@@ -216,10 +250,103 @@ class Parser {
         return kExitOk;
       }
     }
+    if (stray.found) return StrayFlag(tokens, stray, path, path_end, cmd);
+    if (cmd == nullptr) {
+      if (rest.empty() && path.empty()) {
+        PrintCommandList(program_, path, err_);
+        return kExitUsage;
+      }
+      return UnknownCommand(path, rest);
+    }
     return RunCommand(*cmd, rest);
   }
 
  private:
+  // The first command flag given before the command path was complete:
+  // tokens [begin, end) (the flag and its value), met after `depth` words of
+  // the path.
+  struct Stray {
+    bool found = false;
+    size_t begin = 0, end = 0, depth = 0;
+  };
+
+  // A flag of some command under `prefix`, or null.
+  const Flag* FindFlagUnder(const std::vector<std::string>& prefix,
+                            absl::string_view name) const {
+    for (const Command& c : program_.commands) {
+      if (!IsPrefix(prefix, c.path)) continue;
+      if (const Flag* f = FindFlag(c.flags, name)) return f;
+    }
+    return nullptr;
+  }
+
+  // Reports a stray: "--format goes after the command: secretctl role list
+  // --format json" when the command the user named (or one under the path
+  // named so far) takes the flag, else "unknown flag --x" with a
+  // did-you-mean among the flags valid before a command (the global ones).
+  int StrayFlag(const std::vector<std::string>& tokens, const Stray& stray,
+                const std::vector<std::string>& path, size_t path_end,
+                const Command* cmd) {
+    std::vector<std::string> at(path.begin(), path.begin() + stray.depth);
+    std::string prefix = program_.name;
+    if (!at.empty()) absl::StrAppend(&prefix, " ", PathString(at));
+    const std::string& t = tokens[stray.begin];
+    std::string msg;
+    const std::string name = FlagName(t);
+    const bool long_flag = absl::StartsWith(t, "--");
+    const Flag* belongs = nullptr;
+    if (long_flag) {
+      belongs = cmd != nullptr ? FindFlag(cmd->flags, name)
+                               : FindFlagUnder(path, name);
+    }
+    if (!long_flag) {
+      msg = absl::StrCat("unknown option \"", t, "\"; flags take two dashes");
+    } else if (belongs != nullptr) {
+      std::vector<std::string> moved(tokens.begin() + stray.begin,
+                                     tokens.begin() + stray.end);
+      std::vector<std::string> line = {program_.name};
+      if (cmd != nullptr) {
+        // The user's words in order, the stray moved to just after the path.
+        for (size_t k = 0; k < tokens.size(); ++k) {
+          if (k >= stray.begin && k < stray.end) continue;
+          if (k == path_end)
+            line.insert(line.end(), moved.begin(), moved.end());
+          line.push_back(tokens[k]);
+        }
+        if (path_end >= tokens.size()) {
+          line.insert(line.end(), moved.begin(), moved.end());
+        }
+      } else {
+        line.insert(line.end(), path.begin(), path.end());
+        line.push_back("COMMAND");
+        line.insert(line.end(), moved.begin(), moved.end());
+      }
+      msg = absl::StrCat("--", name,
+                         " goes after the command: ", absl::StrJoin(line, " "));
+    } else {
+      msg = absl::StrCat("unknown flag --", name);
+      std::vector<std::string> valid;
+      for (const Flag& f : program_.global_flags) {
+        if (!f.hidden) valid.push_back(f.name);
+      }
+      valid.push_back("help");
+      std::string guess = ClosestMatch(name, Without(valid, name));
+      if (!guess.empty())
+        absl::StrAppend(&msg, "; did you mean --", guess, "?");
+    }
+    std::string help_at = program_.name;
+    if (!path.empty()) absl::StrAppend(&help_at, " ", PathString(path));
+    err_ << prefix << ": " << msg << "\nRun \"" << help_at
+         << " --help\" for usage.\n";
+    return kExitUsage;
+  }
+
+  static std::vector<std::string> Without(std::vector<std::string> words,
+                                          absl::string_view word) {
+    words.erase(std::remove(words.begin(), words.end(), word), words.end());
+    return words;
+  }
+
   static std::string FlagName(absl::string_view token) {
     token.remove_prefix(2);
     return std::string(token.substr(0, token.find('=')));
@@ -278,7 +405,7 @@ class Parser {
            << "\n";
     } else {
       err_ << prefix << ": unknown command \"" << word << "\"";
-      std::string guess = ClosestMatch(word, next);
+      std::string guess = ClosestMatch(word, Without(next, word));
       if (!guess.empty()) err_ << "; did you mean \"" << guess << "\"?";
       err_ << "\n";
     }
@@ -298,8 +425,12 @@ class Parser {
                     ? program_.name
                     : absl::StrCat(program_.name, " ", PathString(cmd.path));
     std::vector<std::string> names;
-    for (const Flag& f : cmd.flags) names.push_back(f.name);
-    for (const Flag& f : program_.global_flags) names.push_back(f.name);
+    for (const std::vector<Flag>* flags :
+         {&cmd.flags, &program_.global_flags}) {
+      for (const Flag& f : *flags) {
+        if (!f.hidden) names.push_back(f.name);
+      }
+    }
 
     for (size_t i = 0; i < tokens.size(); ++i) {
       const std::string& t = tokens[i];
@@ -320,7 +451,7 @@ class Parser {
       if (flag == nullptr) flag = FindFlag(program_.global_flags, name);
       if (flag == nullptr) {
         std::string msg = absl::StrCat("unknown flag --", name);
-        std::string guess = ClosestMatch(name, names);
+        std::string guess = ClosestMatch(name, Without(names, name));
         if (!guess.empty())
           absl::StrAppend(&msg, "; did you mean --", guess, "?");
         return inv.UsageError(msg);

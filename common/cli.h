@@ -5,9 +5,11 @@
 //
 //   secretctl [GLOBAL FLAGS] role put NAME --trust FILE --policy A --policy B
 //
-// where flags are `--name value` or `--name=value`, may appear anywhere after
-// the program name (global flags too), and `--` ends flag parsing: everything
-// after it is positional (bootstrap's `--exec -- CMD ARGS`).
+// where flags are `--name value` or `--name=value`. Global flags may appear
+// anywhere after the program name; a command's flags come after its command
+// path (a command flag before it is a usage error that shows where it goes).
+// `--` ends flag parsing: everything after it is positional (bootstrap's
+// `--exec -- CMD ARGS`).
 //
 // Help: `--help`/`-h` anywhere, or `help [COMMAND...]`, prints the help of the
 // deepest matching command (or the list of commands under a prefix) to stdout
@@ -37,12 +39,16 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitRefused = 1;
 inline constexpr int kExitUsage = 2;
 
+// A flag. --help appends " (required)" and " (repeatable)" to `help` itself:
+// do not write them into it.
 struct Flag {
   std::string name;        // without the leading "--"
   std::string value_name;  // e.g. "FILE"; empty for a boolean switch
   std::string help;
   bool repeated = false;  // may be given several times
   bool required = false;
+  // Accepted but left out of --help (flags for tests only).
+  bool hidden = false;
 };
 
 class Invocation;
@@ -56,7 +62,8 @@ struct Command {
   int min_args = 0;
   int max_args = 0;  // -1: unlimited
   std::function<int(const Invocation&)> run;
-  // The "Exit status:" paragraph of --help; empty: "0 ok, 1 refused or
+  // The "Exit status:" paragraph of --help (the only place exit codes are
+  // stated: keep them out of `description`); empty: "0 ok, 1 refused or
   // failed, 2 usage error." A command with an empty path is the program
   // itself (a binary without subcommands, such as bootstrap).
   std::string exit_status;

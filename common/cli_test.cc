@@ -129,6 +129,70 @@ TEST_F(CliTest, UnknownCommandAfterAGlobalFlagNamesTheCommand) {
   EXPECT_THAT(err_.str(), HasSubstr("secretctl: unknown command \"rol\""));
 }
 
+TEST_F(CliTest, UnknownFlagBeforeTheCommandIsNamed) {
+  EXPECT_EQ(Call({"--bogus", "role", "list"}), kExitUsage);
+  EXPECT_EQ(err_.str(),
+            "secretctl: unknown flag --bogus\n"
+            "Run \"secretctl role list --help\" for usage.\n");
+  EXPECT_EQ(Call({"role", "--bogus", "list"}), kExitUsage);
+  EXPECT_EQ(err_.str(),
+            "secretctl role: unknown flag --bogus\n"
+            "Run \"secretctl role list --help\" for usage.\n");
+  EXPECT_EQ(Call({"--bogus"}), kExitUsage);
+  EXPECT_EQ(err_.str(),
+            "secretctl: unknown flag --bogus\n"
+            "Run \"secretctl --help\" for usage.\n");
+}
+
+TEST_F(CliTest, UnknownFlagBeforeTheCommandSuggestsAGlobalFlag) {
+  EXPECT_EQ(Call({"--data-dri", "/d", "role", "list"}), kExitUsage);
+  EXPECT_EQ(err_.str(),
+            "secretctl: unknown flag --data-dri; did you mean --data-dir?\n"
+            "Run \"secretctl role list --help\" for usage.\n");
+  EXPECT_EQ(Call({"--hlp"}), kExitUsage);
+  EXPECT_EQ(err_.str(),
+            "secretctl: unknown flag --hlp; did you mean --help?\n"
+            "Run \"secretctl --help\" for usage.\n");
+}
+
+TEST_F(CliTest, CommandFlagBeforeTheCommandShowsWhereItGoes) {
+  EXPECT_EQ(Call({"--trust", "t.json", "role", "put", "web"}), kExitUsage);
+  EXPECT_EQ(err_.str(),
+            "secretctl: --trust goes after the command: secretctl role put "
+            "--trust t.json web\n"
+            "Run \"secretctl role put --help\" for usage.\n");
+  EXPECT_EQ(Call({"--data-dir", "/d", "role", "--verbose", "put", "web"}),
+            kExitUsage);
+  EXPECT_EQ(err_.str(),
+            "secretctl role: --verbose goes after the command: secretctl "
+            "--data-dir /d role put --verbose web\n"
+            "Run \"secretctl role put --help\" for usage.\n");
+  // The command is not complete: the line names where it goes.
+  EXPECT_EQ(Call({"--policy=p.json", "role"}), kExitUsage);
+  EXPECT_EQ(err_.str(),
+            "secretctl: --policy goes after the command: secretctl role "
+            "COMMAND --policy=p.json\n"
+            "Run \"secretctl role --help\" for usage.\n");
+  // A flag of another command is unknown here.
+  EXPECT_EQ(Call({"--trust", "t", "role", "list"}), kExitUsage);
+  EXPECT_EQ(err_.str(),
+            "secretctl: unknown flag --trust\n"
+            "Run \"secretctl role list --help\" for usage.\n");
+}
+
+TEST_F(CliTest, SingleDashOptionBeforeTheCommandIsRejected) {
+  EXPECT_EQ(Call({"-v", "role", "list"}), kExitUsage);
+  EXPECT_EQ(err_.str(),
+            "secretctl: unknown option \"-v\"; flags take two dashes\n"
+            "Run \"secretctl role list --help\" for usage.\n");
+}
+
+TEST_F(CliTest, HelpWinsOverAStrayFlag) {
+  EXPECT_EQ(Call({"--bogus", "role", "list", "--help"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("Usage: secretctl role list\n"));
+  EXPECT_EQ(err_.str(), "");
+}
+
 TEST_F(CliTest, MissingSubcommandListsTheChoices) {
   EXPECT_EQ(Call({"role"}), kExitUsage);
   EXPECT_THAT(err_.str(), HasSubstr("missing command; one of: list, put"));
@@ -165,10 +229,99 @@ TEST_F(CliTest, HelpPrintsTheCommandsFlags) {
   EXPECT_THAT(out_.str(), HasSubstr("Usage: secretctl role put"));
 }
 
+TEST_F(CliTest, HelpAnnotatesEachFlagOnce) {
+  EXPECT_EQ(Call({"role", "put", "--help"}), kExitOk);
+  EXPECT_EQ(out_.str(),
+            "Usage: secretctl role put [FLAGS] NAME\n"
+            "\n"
+            "create or replace a role\n"
+            "\n"
+            "Flags:\n"
+            "  --trust FILE                  trust policy (required)\n"
+            "  --policy FILE                 permission policy (repeatable)\n"
+            "  --max-token-lifetime SECONDS  limit\n"
+            "  --verbose                     say more\n"
+            "\n"
+            "Global flags:\n"
+            "  --data-dir DIR  the data directory\n"
+            "\n"
+            "Exit status: 0 ok, 1 refused or failed, 2 usage error.\n");
+}
+
+// Hidden flags (for tests only) work but --help does not show them, and a
+// program without (visible) global flags does not mention them.
+TEST(HiddenFlagTest, WorksButIsLeftOutOfHelp) {
+  Program p;
+  p.name = "daemon";
+  p.about = "A daemon.";
+  std::string delay;
+  Flag hidden{"test-only-delay", "DURATION", "for tests only"};
+  hidden.hidden = true;
+  p.commands = {{{"serve"},
+                 "",
+                 "serve",
+                 "",
+                 {{"listen", "ADDR", "where", false, true}, hidden},
+                 0,
+                 0,
+                 [&](const Invocation& inv) {
+                   delay = inv.Get("test-only-delay");
+                   return kExitOk;
+                 }}};
+  std::ostringstream out, err;
+  EXPECT_EQ(
+      cli::Run(p,
+               {"daemon", "serve", "--listen", "a", "--test-only-delay", "5s"},
+               out, err),
+      kExitOk);
+  EXPECT_EQ(delay, "5s");
+
+  EXPECT_EQ(cli::Run(p, {"daemon", "serve", "--help"}, out, err), kExitOk);
+  EXPECT_EQ(out.str(),
+            "Usage: daemon serve [FLAGS]\n"
+            "\n"
+            "serve\n"
+            "\n"
+            "Flags:\n"
+            "  --listen ADDR  where (required)\n"
+            "\n"
+            "Exit status: 0 ok, 1 refused or failed, 2 usage error.\n");
+  // Not suggested either.
+  err.str("");
+  EXPECT_EQ(
+      cli::Run(p,
+               {"daemon", "serve", "--listen", "a", "--test-only-dlay", "5s"},
+               out, err),
+      kExitUsage);
+  EXPECT_EQ(err.str(),
+            "daemon serve: unknown flag --test-only-dlay\n"
+            "Run \"daemon serve --help\" for usage.\n");
+
+  out.str("");
+  EXPECT_EQ(cli::Run(p, {"daemon", "--help"}, out, err), kExitOk);
+  EXPECT_EQ(out.str(),
+            "Usage: daemon COMMAND [FLAGS] [ARGS]\n"
+            "\n"
+            "A daemon.\n"
+            "\n"
+            "Commands:\n"
+            "  serve   serve\n"
+            "\n"
+            "Run \"daemon COMMAND --help\" for a command's flags.\n");
+
+  err.str("");
+  EXPECT_EQ(cli::Run(p, {"daemon", "--bogus"}, out, err), kExitUsage);
+  EXPECT_EQ(err.str(),
+            "daemon: unknown flag --bogus\n"
+            "Run \"daemon --help\" for usage.\n");
+}
+
 TEST_F(CliTest, TopLevelHelpListsEveryCommand) {
   EXPECT_EQ(Call({"--help"}), kExitOk);
   EXPECT_THAT(out_.str(), HasSubstr("role put NAME"));
   EXPECT_THAT(out_.str(), HasSubstr("exec -- CMD [ARGS...]"));
+  EXPECT_THAT(out_.str(),
+              HasSubstr("Usage: secretctl [GLOBAL FLAGS] COMMAND [FLAGS]"));
   EXPECT_EQ(Call({}), kExitUsage);
 }
 

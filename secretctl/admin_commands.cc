@@ -725,8 +725,7 @@ int KekRotate(const Invocation& inv) {
 std::vector<common::cli::Command> AdminCommands() {
   constexpr char kViaSocket[] =
       "\n\nTalks to the broker through DIR/admin.sock (secretd serve "
-      "--data-dir DIR must be running; run secretctl as the broker's user). "
-      "Exit 0 ok, 1 refused, 2 usage.";
+      "--data-dir DIR must be running; run secretctl as the broker's user).";
   std::vector<common::cli::Command> c;
   c.push_back(
       {{"init"},
@@ -737,14 +736,15 @@ std::vector<common::cli::Command> AdminCommands() {
        "development CA and server certificate (tls/), an empty store "
        "(store.db) and the audit directory (audit/), and prints what it made "
        "and which files to keep secret. Works offline. Never overwrites: DIR "
-       "must not exist or be empty. Exit 0 made, 1 refused, 2 usage.",
+       "must not exist or be empty.",
        {{"tls-san", "NAME",
-         "a name for the server certificate (repeatable; default localhost, "
-         "127.0.0.1, ::1)",
+         "a name for the server certificate (default localhost, 127.0.0.1, "
+         "::1)",
          /*repeated=*/true}},
        0,
        0,
-       Init});
+       Init,
+       "0 made, 1 refused or failed, 2 usage error."});
   c.push_back({{"trust", "put"},
                "ISSUER",
                "trust a token issuer's signing keys (JWKS)",
@@ -791,7 +791,7 @@ std::vector<common::cli::Command> AdminCommands() {
            "Check files offline with \"secretctl policy validate\".",
            kViaSocket),
        {{"trust", "FILE", "the trust policy", false, /*required=*/true},
-        {"policy", "FILE", "a permission policy (repeatable)",
+        {"policy", "FILE", "a permission policy",
          /*repeated=*/true, /*required=*/true},
         {"max-token-lifetime", "SECONDS",
          "longest token lifetime (exp - iat) accepted (default 600)"},

@@ -31,6 +31,7 @@ using ::common::testing::BackgroundProcess;
 using ::common::testing::ProcessResult;
 using ::common::testing::RunProcess;
 using ::testing::ElementsAre;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -621,7 +622,38 @@ TEST_F(AdminCommandsTest, UsageErrorsExitTwoAndHelpIsEverywhere) {
     ProcessResult r = Run(args);
     EXPECT_EQ(r.exit_code, 0) << absl::StrJoin(command, " ");
     EXPECT_THAT(r.out, HasSubstr(absl::StrJoin(command, " ")));
+    // The exit codes are stated once, and each annotation once.
+    EXPECT_EQ(r.out.find("Exit"), r.out.rfind("Exit")) << r.out;
+    EXPECT_EQ(r.out.find("repeatable"), r.out.rfind("repeatable")) << r.out;
   }
+  EXPECT_THAT(Run({"role", "put", "--help"}).out,
+              HasSubstr("  --policy FILE                 a permission policy "
+                        "(required) (repeatable)\n"));
+  const std::string init_help = Run({"init", "--help"}).out;
+  EXPECT_THAT(init_help,
+              HasSubstr("(default localhost, 127.0.0.1, ::1) (repeatable)\n"));
+  EXPECT_THAT(init_help, EndsWith("\nExit status: 0 made, 1 refused or "
+                                  "failed, 2 usage error.\n"));
+}
+
+// Flags before the command: the flag is named, never the command.
+TEST_F(AdminCommandsTest, FlagsBeforeTheCommandAreNamed) {
+  ProcessResult r = Run({"--bogus", "role", "list"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "secretctl: unknown flag --bogus\n"
+            "Run \"secretctl role list --help\" for usage.\n");
+  r = Run({"role", "--bogus", "list"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "secretctl role: unknown flag --bogus\n"
+            "Run \"secretctl role list --help\" for usage.\n");
+  r = Run({"--format", "json", "role", "list"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "secretctl: --format goes after the command: secretctl role list "
+            "--format json\n"
+            "Run \"secretctl role list --help\" for usage.\n");
 }
 
 }  // namespace

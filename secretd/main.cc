@@ -20,9 +20,11 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/process_hardening.h"
+#include "secretd/datadir/data_dir.h"
 #include "secretd/server/admin_subsystem.h"
 #include "secretd/server/invoke.h"
 #include "secretd/server/runtime.h"
+#include "secretd/server/store_url.h"
 
 namespace secretd {
 namespace {
@@ -88,6 +90,12 @@ std::vector<Flag> LimitFlags() {
 }
 
 absl::StatusOr<StoreOpenOptions> StoreOptionsFrom(const Invocation& inv) {
+  // A bad --store scheme is a usage error, found before anything is opened.
+  if (absl::StatusOr<StoreLocation> location =
+          ParseStoreUrl(inv.Get("store"), DataDirLayout(inv.Get("data-dir")));
+      !location.ok()) {
+    return location.status();
+  }
   StoreOpenOptions options;
   absl::StatusOr<int64_t> pool = inv.GetInt("store-pool-size", 4, 1, 1000);
   if (!pool.ok()) return pool.status();
@@ -258,6 +266,11 @@ int Invoke(const Invocation& inv) {
   InvokeConfig config;
   config.data_dir = inv.Get("data-dir");
   config.method = inv.Get("method", "Provision");
+  if (config.method != "Provision" && config.method != "GetChallenge") {
+    return inv.UsageError(
+        absl::StrCat("--method must be Provision or GetChallenge, got \"",
+                     config.method, "\""));
+  }
   config.source_ip = inv.Get("source-ip");
   config.replica_id = inv.Get("replica-id");
   config.store_url = inv.Get("store");
@@ -321,8 +334,8 @@ common::cli::Program MakeProgram() {
        "where to serve the Admin service (default DATA_DIR/admin.sock; "
        "\"off\" serves none)"},
       {"admin-uid", "UID|USER",
-       "allow this uid (or user name) on the admin socket; repeatable "
-       "(default: only the broker's own uid)",
+       "allow this uid (or user name) on the admin socket (default: only "
+       "the broker's own uid)",
        true},
       {"metrics-listen", "HOST:PORT",
        "serve Prometheus metrics (GET /metrics, /healthz) here"},
@@ -351,7 +364,8 @@ common::cli::Program MakeProgram() {
       {"shutdown-grace", "DURATION",
        "how long calls in flight may take to finish on SIGTERM (default 10s)"},
       {"test-only-provision-delay", "DURATION",
-       "for tests only: hold every Provision this long before handling it"},
+       "for tests only: hold every Provision this long before handling it",
+       false, false, /*hidden=*/true},
   };
   for (Flag& f : LimitFlags()) serve.flags.push_back(std::move(f));
   serve.run = Serve;
