@@ -739,8 +739,9 @@ std::vector<common::cli::Command> AdminCommands() {
        "and which files to keep secret. Works offline. Never overwrites: DIR "
        "must not exist or be empty. Exit 0 made, 1 refused, 2 usage.",
        {{"tls-san", "NAME",
-         "a name for the server certificate (repeatable; default localhost, "
-         "127.0.0.1, ::1)",
+         "a name (DNS name or IP address) for the server certificate. "
+         "Giving any --tls-san REPLACES the defaults (localhost, 127.0.0.1, "
+         "::1): list every name clients connect with",
          /*repeated=*/true}},
        0,
        0,
