@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "bootstrap/exit_code.h"
 #include "bootstrap/own_token.h"
@@ -34,7 +35,9 @@ bool IsCleanText(absl::string_view s, bool allow_space) {
 bool Retryable(const absl::Status& status) {
   switch (ExitCodeOf(status)) {
     case ExitCode::kUnreachable:
-      return true;
+      // Not a refused certificate (FAILED_PRECONDITION).
+      return status.code() == absl::StatusCode::kUnavailable ||
+             status.code() == absl::StatusCode::kDeadlineExceeded;
     case ExitCode::kAttestationFailed:
       return status.code() == absl::StatusCode::kUnavailable;
     case ExitCode::kOther:
@@ -52,6 +55,20 @@ absl::Duration Millis(absl::Duration d) {
 }
 
 }  // namespace
+
+TlsFailure ClassifyTlsFailure(const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kUnavailable) return TlsFailure::kNone;
+  const absl::string_view m = status.message();
+  if (absl::StrContains(m, "is not in peer certificate")) {
+    return TlsFailure::kNameMismatch;
+  }
+  // OpenSSL's text, and BoringSSL's reason name.
+  if (absl::StrContains(m, "certificate verify failed") ||
+      absl::StrContains(m, "CERTIFICATE_VERIFY_FAILED")) {
+    return TlsFailure::kUntrusted;
+  }
+  return TlsFailure::kNone;
+}
 
 Agent::Agent(AgentOptions options, BrokerClientFactory connect,
              Attestor& attestor, const ResponseVerifier& verifier,
@@ -105,6 +122,26 @@ absl::StatusOr<VerifiedRelease> Agent::Run() {
 
 absl::StatusOr<VerifiedRelease> Agent::Attempt(absl::Time deadline) {
   auto broker_error = [&](const absl::Status& s, absl::string_view rpc) {
+    switch (ClassifyTlsFailure(s)) {
+      case TlsFailure::kNameMismatch:
+        return WithExitCode(
+            absl::FailedPreconditionError(absl::StrCat(
+                "the broker's certificate does not name ", options_.broker_host,
+                ": connect with a name it holds, or re-create the certificate "
+                "with `secretctl init --tls-san ",
+                options_.broker_host, "`")),
+            ExitCode::kUnreachable);
+      case TlsFailure::kUntrusted:
+        return WithExitCode(
+            absl::FailedPreconditionError(absl::StrCat(
+                "the broker's certificate is not signed by --ca ",
+                options_.ca_file,
+                ": check --ca (if it is, the certificate may have expired or "
+                "this host's clock may be wrong)")),
+            ExitCode::kUnreachable);
+      case TlsFailure::kNone:
+        break;
+    }
     std::string what;
     switch (ExitCodeOf(s)) {
       case ExitCode::kUnreachable:

@@ -17,9 +17,13 @@
 // starts 100 ms before the deadline), until the overall deadline
 // (options.timeout from the start). Everything else is final at once:
 // PERMISSION_DENIED, UNAUTHENTICATED, INVALID_ARGUMENT and any other broker
-// answer, a failed attestation command, a response that fails verification.
+// answer, a failed attestation command, a response that fails verification,
+// and a broker certificate that TLS refuses (ClassifyTlsFailure: it does not
+// name broker_host, or does not chain to --ca), which no retry can change.
 //
 // Errors carry an exit code (exit_code.h): broker codes map by ExitCodeOf;
+// a refused broker certificate is kUnreachable with code FAILED_PRECONDITION
+// and a message that says what to fix;
 // attestation failures are kAttestationFailed (also when the deadline ends
 // a series of retryable ones); verification failures kVerificationFailed;
 // a malformed challenge kVerificationFailed. Messages start with what
@@ -57,11 +61,20 @@ class BrokerClient {
       const secretd::v1::ProvisionRequest& request, absl::Time deadline) = 0;
 };
 
+// Why TLS refused the broker's certificate, read from the UNAVAILABLE
+// status gRPC reports for a failed handshake ("Peer name HOST is not in peer
+// certificate"; OpenSSL's "certificate verify failed"). kNone for anything
+// else, connection failures included.
+enum class TlsFailure { kNone, kNameMismatch, kUntrusted };
+TlsFailure ClassifyTlsFailure(const absl::Status& status);
+
 // Makes a fresh connection for one attempt.
 using BrokerClientFactory = std::function<std::unique_ptr<BrokerClient>()>;
 
 struct AgentOptions {
-  std::string broker;  // HOST:PORT, for messages
+  std::string broker;       // HOST:PORT, for messages
+  std::string broker_host;  // HOST of `broker`, for certificate messages
+  std::string ca_file;      // the --ca path, for certificate messages
   std::string role;
   std::vector<secretd::SecretRef> secrets;  // distinct names
   absl::Duration timeout = absl::Seconds(60);

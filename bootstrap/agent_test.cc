@@ -127,6 +127,8 @@ class AgentTest : public ::testing::Test {
     broker_.release = release_.get();
     broker_.clock = &clock_;
     options_.broker = "broker.test:8443";
+    options_.broker_host = "broker.test";
+    options_.ca_file = "/etc/secretd/ca.pem";
     options_.role = "web";
     options_.secrets = {{"app/api", std::nullopt}, {"app/db/password", 2}};
     options_.timeout = absl::Seconds(30);
@@ -232,6 +234,62 @@ TEST_F(AgentTest, TheDeadlineEndsTheRetries) {
   EXPECT_LT(slept, absl::Seconds(30));
   EXPECT_GT(slept, absl::Seconds(15));
   EXPECT_GT(attempts_, 5);
+}
+
+// gRPC's texts for a refused handshake (gRPC 1.51 with OpenSSL 3).
+constexpr char kNameMismatch[] =
+    "failed to connect to all addresses; last error: UNKNOWN: "
+    "ipv4:10.0.0.5:8443: Peer name broker.test is not in peer certificate";
+constexpr char kVerifyFailed[] =
+    "failed to connect to all addresses; last error: UNKNOWN: "
+    "ipv4:10.0.0.5:8443: Ssl handshake failed: SSL_ERROR_SSL: "
+    "error:0A000086:SSL routines::certificate verify failed";
+
+TEST(ClassifyTlsFailureTest, ReadsGrpcsHandshakeErrors) {
+  EXPECT_EQ(ClassifyTlsFailure(absl::UnavailableError(kNameMismatch)),
+            TlsFailure::kNameMismatch);
+  EXPECT_EQ(ClassifyTlsFailure(absl::UnavailableError(kVerifyFailed)),
+            TlsFailure::kUntrusted);
+  EXPECT_EQ(ClassifyTlsFailure(absl::UnavailableError(
+                "error:1000007d:SSL routines:OPENSSL_internal:"
+                "CERTIFICATE_VERIFY_FAILED")),
+            TlsFailure::kUntrusted);
+  EXPECT_EQ(ClassifyTlsFailure(absl::UnavailableError(
+                "failed to connect to all addresses; last error: UNKNOWN: "
+                "ipv4:127.0.0.1:1: Failed to connect to remote host: "
+                "Connection refused")),
+            TlsFailure::kNone);
+  // Only gRPC's connection failures: the broker's own messages are not read.
+  EXPECT_EQ(ClassifyTlsFailure(absl::InvalidArgumentError(kNameMismatch)),
+            TlsFailure::kNone);
+  EXPECT_EQ(ClassifyTlsFailure(absl::OkStatus()), TlsFailure::kNone);
+}
+
+TEST_F(AgentTest, CertificateWithoutTheNameIsFinal) {
+  broker_.challenge_errors = {absl::UnavailableError(kNameMismatch)};
+  absl::StatusOr<VerifiedRelease> r = Run();
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kFailedPrecondition,
+                          "the broker's certificate does not name "
+                          "broker.test: connect with a name it holds, or "
+                          "re-create the certificate with `secretctl init "
+                          "--tls-san broker.test`"));
+  EXPECT_EQ(ExitCodeOf(r.status()), ExitCode::kUnreachable);
+  EXPECT_EQ(attempts_, 1);
+  EXPECT_TRUE(sleeps_.empty());
+  EXPECT_TRUE(log_.empty());
+}
+
+TEST_F(AgentTest, CertificateNotSignedByTheCaIsFinal) {
+  broker_.challenge_errors = {absl::UnavailableError(kVerifyFailed)};
+  absl::StatusOr<VerifiedRelease> r = Run();
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kFailedPrecondition,
+                          "the broker's certificate is not signed by --ca "
+                          "/etc/secretd/ca.pem: check --ca (if it is, the "
+                          "certificate may have expired or this host's clock "
+                          "may be wrong)"));
+  EXPECT_EQ(ExitCodeOf(r.status()), ExitCode::kUnreachable);
+  EXPECT_EQ(attempts_, 1);
+  EXPECT_TRUE(sleeps_.empty());
 }
 
 TEST_F(AgentTest, DenialIsFinal) {

@@ -6,7 +6,8 @@
 //   1  any other failure (a bug, an unexpected answer from the broker)
 //   2  usage: the command line is wrong or inconsistent
 //   3  the broker was unreachable (or kept answering UNAVAILABLE) until the
-//      deadline (--timeout)
+//      deadline (--timeout), or at once: its certificate was refused (does
+//      not name the --broker host, or does not chain to --ca)
 //   4  attestation failed: the attestor failed, hung or returned no usable
 //      token
 //   5  denied: the broker answered PERMISSION_DENIED (role or secret)

@@ -252,6 +252,8 @@ int Run(const common::cli::Invocation& inv, size_t args_after_dashdash) {
   std::optional<keys::X25519KeyPair> key_pair = keys::X25519KeyPair::Generate();
   AgentOptions options;
   options.broker = broker;
+  options.broker_host = host;
+  options.ca_file = inv.Get("ca");
   options.role = role;
   for (const SecretSpec& spec : specs) options.secrets.push_back(spec.ref);
   options.timeout = absl::Seconds(*timeout);
@@ -384,9 +386,9 @@ common::cli::Program MakeProgram(size_t args_after_dashdash) {
   command.max_args = -1;
   command.exit_status =
       "0 delivered, 1 other failure, 2 usage, 3 broker unreachable until "
-      "--timeout, 4 attestation failed, 5 denied (PERMISSION_DENIED), 6 token "
-      "rejected (UNAUTHENTICATED), 7 response failed verification (nothing "
-      "written), 8 delivery failed.";
+      "--timeout (or its certificate refused, at once), 4 attestation failed, "
+      "5 denied (PERMISSION_DENIED), 6 token rejected (UNAUTHENTICATED), 7 "
+      "response failed verification (nothing written), 8 delivery failed.";
   command.run = [args_after_dashdash](const common::cli::Invocation& inv) {
     return Run(inv, args_after_dashdash);
   };

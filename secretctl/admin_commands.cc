@@ -738,8 +738,9 @@ std::vector<common::cli::Command> AdminCommands() {
        "and which files to keep secret. Works offline. Never overwrites: DIR "
        "must not exist or be empty.",
        {{"tls-san", "NAME",
-         "a name for the server certificate (default localhost, 127.0.0.1, "
-         "::1)",
+         "a name (DNS name or IP address) for the server certificate. "
+         "Giving any --tls-san REPLACES the defaults (localhost, 127.0.0.1, "
+         "::1): list every name clients connect with",
          /*repeated=*/true}},
        0,
        0,

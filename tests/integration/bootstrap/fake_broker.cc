@@ -19,12 +19,12 @@ FakeBroker::FakeBroker(keys::Challenger challenger)
 FakeBroker::~FakeBroker() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<FakeBroker>> FakeBroker::Create(
-    const std::string& dir) {
+    const std::string& dir, const std::vector<std::string>& sans) {
   keys::SystemRandom random;
   auto challenger = keys::Challenger::FromKek(keys::Kek::Generate(random));
   if (!challenger.ok()) return challenger.status();
   std::unique_ptr<FakeBroker> b(new FakeBroker(*std::move(challenger)));
-  auto tls = secretd::tls::MakeDevTlsMaterial({}, absl::Now());
+  auto tls = secretd::tls::MakeDevTlsMaterial(sans, absl::Now());
   if (!tls.ok()) return tls.status();
   b->server_cert_pem_ = tls->server.certificate_pem;
   b->server_key_pem_ = tls->server.private_key_pem;

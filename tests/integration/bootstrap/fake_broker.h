@@ -47,8 +47,10 @@ class FakeBroker final : public secretd::v1::Broker::Service {
  public:
   static constexpr char kAudience[] = "secretd.test";
 
+  // `sans`: the server certificate's names (empty: the defaults of
+  // secretd::tls::DefaultServerSans(), which include 127.0.0.1).
   static absl::StatusOr<std::unique_ptr<FakeBroker>> Create(
-      const std::string& dir);
+      const std::string& dir, const std::vector<std::string>& sans = {});
   ~FakeBroker() override;
 
   // Serves on 127.0.0.1:`port` (0: a free port). kInternal if it cannot.
