@@ -631,7 +631,9 @@ TEST_F(AdminCommandsTest, UsageErrorsExitTwoAndHelpIsEverywhere) {
                         "(required) (repeatable)\n"));
   const std::string init_help = Run({"init", "--help"}).out;
   EXPECT_THAT(init_help,
-              HasSubstr("(default localhost, 127.0.0.1, ::1) (repeatable)\n"));
+              HasSubstr("Giving any --tls-san REPLACES the defaults "
+                        "(localhost, 127.0.0.1, ::1): list every name clients "
+                        "connect with (repeatable)\n"));
   EXPECT_THAT(init_help, EndsWith("\nExit status: 0 made, 1 refused or "
                                   "failed, 2 usage error.\n"));
 }
