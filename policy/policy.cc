@@ -492,4 +492,36 @@ ParseResult ValidatePolicyDocument(absl::string_view name,
   return Parse(name, json, std::nullopt);
 }
 
+std::vector<ValidationError> CheckRequest(absl::string_view action,
+                                          absl::string_view resource) {
+  std::vector<ValidationError> errors;
+  // A request names one action and one resource: no wildcards, no variables.
+  const internal::Pattern::Options literal{/*wildcards=*/false,
+                                           /*variables=*/false};
+  std::vector<internal::VariableRef> none;
+  if (action.empty()) {
+    errors.push_back(
+        {"action", 0, 0, "is empty; name an action such as secrets:Get"});
+  } else if (absl::StatusOr<internal::Pattern> p =
+                 internal::Pattern::Parse(action, literal, &none);
+             !p.ok()) {
+    errors.push_back({"action", 0, 0, std::string(p.status().message())});
+  } else if (std::optional<std::string> msg =
+                 internal::CheckActionKnown(*p, action)) {
+    errors.push_back({"action", 0, 0, *std::move(msg)});
+  }
+  if (resource.empty()) {
+    errors.push_back(
+        {"resource", 0, 0, "is empty; name a resource such as secret/app/db"});
+  } else if (absl::StatusOr<internal::Pattern> p =
+                 internal::Pattern::Parse(resource, literal, &none);
+             !p.ok()) {
+    errors.push_back({"resource", 0, 0, std::string(p.status().message())});
+  } else if (std::optional<std::string> msg = internal::CheckResourceKnown(
+                 *p, resource, /*whole_name=*/true)) {
+    errors.push_back({"resource", 0, 0, *std::move(msg)});
+  }
+  return errors;
+}
+
 }  // namespace policy

@@ -64,6 +64,15 @@ std::optional<ValidationError> CheckPolicySize(size_t bytes);
 ParseResult ValidatePolicyDocument(absl::string_view name,
                                    absl::string_view json);
 
+// Checks the action and resource of a request (secretctl policy simulate)
+// with the validator's own rules for Action and Resource elements: the
+// action must be secretd:AssumeRole or secrets:Get (any case), the resource
+// must begin with role/ or secret/. Returns one error per bad value, with
+// path "action" or "resource" and the validator's message (did-you-mean
+// included); empty if both are fine.
+std::vector<ValidationError> CheckRequest(absl::string_view action,
+                                          absl::string_view resource);
+
 }  // namespace policy
 
 #endif  // SECRETD_POLICY_POLICY_H_

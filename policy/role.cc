@@ -20,9 +20,15 @@ std::optional<std::string> CheckDuration(absl::string_view what,
                                          absl::Duration d, absl::Duration max) {
   if (d < absl::Seconds(1) || d > max ||
       d != absl::Trunc(d, absl::Seconds(1))) {
-    return absl::StrCat(what, " ", absl::FormatDuration(d),
-                        " must be a whole number of seconds between 1 and ",
-                        absl::ToInt64Seconds(max));
+    // Roles are given in seconds (secretctl role put, the admin API), so
+    // echo the number given, not a duration such as 27h46m40s.
+    const std::string given = d == absl::Trunc(d, absl::Seconds(1))
+                                  ? absl::StrCat(absl::ToInt64Seconds(d))
+                                  : absl::FormatDuration(d);
+    return absl::StrCat(what,
+                        " must be a whole number of seconds between 1 "
+                        "and ",
+                        absl::ToInt64Seconds(max), ", got ", given);
   }
   return std::nullopt;
 }

@@ -27,8 +27,10 @@
 #include "common/logging.h"
 #include "grpcpp/create_channel_posix.h"
 #include "grpcpp/grpcpp.h"
+#include "keys/jwk.h"
 #include "keys/secret_bytes.h"
 #include "nlohmann/json.hpp"
+#include "policy/role.h"
 #include "proto/secretd/v1/admin.grpc.pb.h"
 #include "secretd/admin/unix_socket.h"
 #include "secretd/datadir/data_dir.h"
@@ -98,6 +100,11 @@ common::cli::Flag FormatFlag() {
 // Reads a policy or JWKS file whole.
 absl::StatusOr<std::string> ReadDocument(const std::string& path,
                                          absl::string_view what) {
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot read ", what, " ", Quote(path), ": it is a directory"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(absl::StrCat(
@@ -350,6 +357,15 @@ int Init(const Invocation& inv) {
 int TrustPut(const Invocation& inv) {
   absl::StatusOr<std::string> jwks = ReadDocument(inv.Get("jwks"), "JWKS");
   if (!jwks.ok()) return inv.Refused(jwks.status().message());
+  // A private JWK here is a mix-up with "attest keygen"'s --private-out:
+  // say so before it leaves this machine (and never echo it).
+  if (keys::Jwk::ParsePrivate(*jwks).ok()) {
+    keys::WipeString(&*jwks);
+    return inv.Refused(absl::StrCat(
+        Quote(inv.Get("jwks")),
+        " holds a private key: trust needs the public JWKS (--jwks-out of "
+        "attest keygen); keep the private key on the platform"));
+  }
   v1::PutTrustRequest request;
   request.set_issuer(inv.args()[0]);
   request.set_jwks_json(*std::move(jwks));
@@ -449,10 +465,13 @@ std::vector<std::string> PolicyNames(const v1::Role& role) {
 }
 
 int RolePut(const Invocation& inv) {
+  // 0: not given, the broker's default.
   absl::StatusOr<int64_t> lifetime =
-      inv.GetInt("max-token-lifetime", 0, 1, INT64_MAX);
+      inv.GetInt("max-token-lifetime", 0, 1,
+                 absl::ToInt64Seconds(policy::kMaxMaxTokenLifetime));
   if (!lifetime.ok()) return inv.UsageError(lifetime.status().message());
-  absl::StatusOr<int64_t> ttl = inv.GetInt("secret-ttl", 0, 1, INT64_MAX);
+  absl::StatusOr<int64_t> ttl = inv.GetInt(
+      "secret-ttl", 0, 1, absl::ToInt64Seconds(policy::kMaxSecretTtl));
   if (!ttl.ok()) return inv.UsageError(ttl.status().message());
   v1::PutRoleRequest request;
   v1::Role* role = request.mutable_role();
@@ -795,9 +814,10 @@ std::vector<common::cli::Command> AdminCommands() {
         {"policy", "FILE", "a permission policy",
          /*repeated=*/true, /*required=*/true},
         {"max-token-lifetime", "SECONDS",
-         "longest token lifetime (exp - iat) accepted (default 600)"},
+         "longest token lifetime (exp - iat) accepted, 1 to 86400 "
+         "(default 600)"},
         {"secret-ttl", "SECONDS",
-         "lifetime of a released bundle (default 3600)"},
+         "lifetime of a released bundle, 1 to 2592000 (default 3600)"},
         {"single-use-tokens", "",
          "refuse a second use of a token across all replicas"}},
        1,

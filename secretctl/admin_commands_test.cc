@@ -243,12 +243,21 @@ TEST_F(AdminCommandsTest, TrustCommandsPutListAndDelete) {
             R"("key_ids":["k1"],"updated_at":"<TIME>"}]})"
             "\n");
 
-  // A private key is refused: nothing changes.
+  // A private key is refused before it leaves this machine: nothing
+  // changes, and the message names the file, not its contents.
   ProcessResult priv =
       Admin({"trust", "put", "https://b.example", "--jwks", Path("k1.key")});
   EXPECT_EQ(priv.exit_code, 1);
-  EXPECT_THAT(priv.err, HasSubstr("secretctl trust put: JWKS for issuer "
-                                  "\"https://b.example\": "));
+  EXPECT_EQ(priv.err,
+            absl::StrCat("secretctl trust put: \"", Path("k1.key"),
+                         "\" holds a private key: trust needs the public "
+                         "JWKS (--jwks-out of attest keygen); keep the "
+                         "private key on the platform\n"));
+  EXPECT_EQ(Admin({"trust", "list", "--format", "json"}).out, json.out);
+  ProcessResult dir = Admin({"trust", "put", kIssuer, "--jwks", dir_});
+  EXPECT_EQ(dir.exit_code, 1);
+  EXPECT_EQ(dir.err, absl::StrCat("secretctl trust put: cannot read JWKS \"",
+                                  dir_, "\": it is a directory\n"));
 
   ProcessResult del = Admin({"trust", "delete", kIssuer});
   EXPECT_EQ(del.exit_code, 0) << del.err;
@@ -342,8 +351,7 @@ TEST_F(AdminCommandsTest,
             "  \"Statement\": [}\n");
   ProcessResult r =
       Admin({"role", "put", "web", "--trust", Path("trust-bad.json"),
-             "--policy", Path("read.json"), "--policy", Path("bad.json"),
-             "--max-token-lifetime", "100000"});
+             "--policy", Path("read.json"), "--policy", Path("bad.json")});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
   const std::vector<std::string> lines = absl::StrSplit(r.err, '\n');
@@ -352,8 +360,6 @@ TEST_F(AdminCommandsTest,
       ElementsAre(
           "secretctl role put: role \"web\" was not stored; nothing changed. "
           "Every problem:",
-          "role \"web\": max_token_lifetime 27h46m40s must be a whole number "
-          "of seconds between 1 and 86400",
           HasSubstr("policy \"trust-bad.json\": line 2, column "),
           "policy \"bad.json\": Statement[0].Effect: expected \"Allow\" or "
           "\"Deny\", got \"allow\" (values are case-sensitive)",
@@ -578,6 +584,45 @@ TEST_F(AdminCommandsTest, APeerWithAnotherUidIsRefusedAndAudited) {
   StartHost();
   EXPECT_EQ(Admin({"secret", "list", "--format", "json"}).out,
             "{\"secrets\":[]}\n");
+}
+
+// The lifetimes are checked against the broker's real bounds
+// (policy/role.h) before anything is read or sent.
+TEST_F(AdminCommandsTest, RolePutStatesTheRealRangeOfEachLifetime) {
+  const std::vector<std::string> base = {
+      "role", "put", "web", "--trust", "t.json", "--policy", "p.json"};
+  auto run = [&](const std::string& flag, const std::string& value) {
+    std::vector<std::string> args = base;
+    args.push_back(flag);
+    args.push_back(value);
+    return Admin(args);
+  };
+  const std::string help = "Run \"secretctl role put --help\" for usage.\n";
+  for (const char* value : {"0", "86401"}) {
+    ProcessResult r = run("--max-token-lifetime", value);
+    EXPECT_EQ(r.exit_code, 2) << value;
+    EXPECT_EQ(r.err, absl::StrCat("secretctl role put: --max-token-lifetime "
+                                  "must be between 1 and 86400, got ",
+                                  value, "\n", help));
+  }
+  for (const char* value : {"0", "2592001"}) {
+    ProcessResult r = run("--secret-ttl", value);
+    EXPECT_EQ(r.exit_code, 2) << value;
+    EXPECT_EQ(r.err, absl::StrCat("secretctl role put: --secret-ttl must be "
+                                  "between 1 and 2592000, got ",
+                                  value, "\n", help));
+  }
+}
+
+TEST_F(AdminCommandsTest, RolePutSaysAPolicyPathIsADirectory) {
+  WritePolicies();
+  ProcessResult r = Admin(
+      {"role", "put", "web", "--trust", Path("trust.json"), "--policy", dir_});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, absl::StrCat("secretctl role put: cannot read policy file "
+                                "\"",
+                                dir_, "\": it is a directory\n"));
 }
 
 TEST_F(AdminCommandsTest, UsageErrorsExitTwoAndHelpIsEverywhere) {

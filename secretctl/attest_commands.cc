@@ -1,5 +1,10 @@
 #include "secretctl/attest_commands.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -17,10 +22,12 @@
 #include "keys/jws.h"
 #include "keys/key_files.h"
 #include "keys/random.h"
+#include "keys/secret_bytes.h"
 #include "keys/token_reason.h"
 #include "keys/token_verifier.h"
 #include "keys/x25519.h"
 #include "nlohmann/json.hpp"
+#include "secretd/datadir/data_dir.h"
 
 namespace secretctl {
 namespace {
@@ -48,10 +55,15 @@ absl::StatusOr<std::string> ReadInput(const std::string& path,
     data.assign(std::istreambuf_iterator<char>(std::cin),
                 std::istreambuf_iterator<char>());
   } else {
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot read ", what, " \"", path, "\": it is a directory"));
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-      return absl::NotFoundError(
-          absl::StrCat("cannot read ", what, " \"", path, "\""));
+      return absl::NotFoundError(absl::StrCat("cannot read ", what, " \"", path,
+                                              "\": ", std::strerror(errno)));
     }
     data.assign(std::istreambuf_iterator<char>(in),
                 std::istreambuf_iterator<char>());
@@ -61,6 +73,52 @@ absl::StatusOr<std::string> ReadInput(const std::string& path,
         absl::StrCat(what, " \"", path, "\" is larger than 1 MiB"));
   }
   return data;
+}
+
+// If `path` is one of the broker's own signing keys (keys/release.key or
+// keys/audit.key of a data directory), what it is; else nullopt. Decided by
+// path alone, before the file is read.
+std::optional<std::string> BrokerKeyName(const std::string& path) {
+  char* resolved = realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) return std::nullopt;
+  const std::string real(resolved);
+  std::free(resolved);
+  const size_t slash = real.rfind('/');
+  if (slash == std::string::npos || slash == 0) return std::nullopt;
+  const std::string keys_dir = real.substr(0, slash);
+  const size_t parent_slash = keys_dir.rfind('/');
+  if (parent_slash == std::string::npos ||
+      keys_dir.substr(parent_slash + 1) != "keys") {
+    return std::nullopt;
+  }
+  const secretd::DataDirLayout layout(
+      parent_slash == 0 ? std::string("/") : keys_dir.substr(0, parent_slash));
+  if (!secretd::CheckDataDir(layout).ok()) return std::nullopt;
+  if (real == layout.release_key) return std::string("release signing key");
+  if (real == layout.audit_key) return std::string("audit checkpoint key");
+  return std::nullopt;
+}
+
+// What a key file that is not a private JWK holds, when that is a public
+// JWKS or JWK (a common mix-up with "attest keygen"'s --jwks-out); nullopt
+// otherwise, and then nothing about the contents is said. The text read is
+// wiped before returning.
+std::optional<std::string> PublicKeyFileKind(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string text(keys::kMaxKeyFileBytes + 1, '\0');
+  in.read(&text[0], static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  std::optional<std::string> kind;
+  if (text.size() <= keys::kMaxKeyFileBytes) {
+    if (keys::Jwks::Parse(text).ok()) {
+      kind = "a public JWKS";
+    } else if (keys::Jwk::ParsePublic(text).ok()) {
+      kind = "a public JWK";
+    }
+  }
+  keys::WipeString(&text);
+  return kind;
 }
 
 int Keygen(const Invocation& inv) {
@@ -114,8 +172,23 @@ int Issue(const Invocation& inv) {
       return inv.UsageError("--claims must be a JSON object");
     }
   }
-  absl::StatusOr<keys::Jwk> key = keys::LoadSigningKeyFile(inv.Get("key"));
-  if (!key.ok()) return inv.Refused(key.status().message());
+  const std::string key_path = inv.Get("key");
+  if (std::optional<std::string> broker = BrokerKeyName(key_path)) {
+    return inv.Refused(absl::StrCat(
+        "\"", key_path, "\" is the broker's own ", *broker,
+        ", not a platform key; sign with the platform's key (make one with "
+        "\"secretctl attest keygen\")"));
+  }
+  absl::StatusOr<keys::Jwk> key = keys::LoadSigningKeyFile(key_path);
+  if (!key.ok()) {
+    if (std::optional<std::string> kind = PublicKeyFileKind(key_path)) {
+      return inv.Refused(
+          absl::StrCat("\"", key_path, "\" is ", *kind,
+                       " (from --jwks-out); --key needs the private key file "
+                       "(--private-out of attest keygen)"));
+    }
+    return inv.Refused(key.status().message());
+  }
   if (key->kid().empty()) {
     return inv.Refused(absl::StrCat(
         "the key in \"", inv.Get("key"),
@@ -176,6 +249,11 @@ int Verify(const Invocation& inv) {
     token = *token_text;
     while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) {
       token.pop_back();
+    }
+    if (token.empty()) {
+      return inv.UsageError(
+          "no token on stdin; pipe one in, e.g. secretctl attest verify "
+          "--jwks FILE - < token.txt");
     }
   }
 

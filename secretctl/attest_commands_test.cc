@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -277,11 +279,77 @@ TEST_F(AttestCommandsTest, OpenKeyFileIsRefused) {
   EXPECT_THAT(r.err, HasSubstr("chmod 600"));
 }
 
-TEST_F(AttestCommandsTest, MissingJwksFileIsRefused) {
-  ProcessResult r =
-      Secretctl({"attest", "verify", "--jwks", Path("none.jwks"), "a.b.c"});
+TEST_F(AttestCommandsTest, MissingJwksFileIsRefusedWithTheReason) {
+  ProcessResult r = Secretctl(
+      {"attest", "verify", "--jwks", Path("none.jwks"), "-"}, "a.b.c\n");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("cannot read JWKS file"));
+  EXPECT_EQ(r.err,
+            absl::StrCat("secretctl attest verify: cannot read JWKS "
+                         "file \"",
+                         Path("none.jwks"), "\": No such file or directory\n"));
+  r = Secretctl({"attest", "verify", "--jwks", dir_, "-"}, "a.b.c\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, absl::StrCat("secretctl attest verify: cannot read JWKS "
+                                "file \"",
+                                dir_, "\": it is a directory\n"));
+}
+
+TEST_F(AttestCommandsTest, EmptyStdinSaysThereIsNoToken) {
+  Keygen("EdDSA", "k", "p");
+  const std::string expected =
+      "secretctl attest verify: no token on stdin; pipe one in, e.g. "
+      "secretctl attest verify --jwks FILE - < token.txt\n"
+      "Run \"secretctl attest verify --help\" for usage.\n";
+  for (const std::string& input : {std::string(""), std::string("\n")}) {
+    ProcessResult r =
+        Secretctl({"attest", "verify", "--jwks", Path("p.jwks"), "-"}, input);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, expected);
+  }
+}
+
+// A new user's mix-up: the public JWKS given as --key. Whatever its mode,
+// the message says what the file is and which file to give instead.
+TEST_F(AttestCommandsTest, PublicJwksAsTheKeyIsNamedAsSuch) {
+  Keygen("EdDSA", "k", "p");
+  const std::string expected = absl::StrCat(
+      "secretctl attest issue: \"", Path("p.jwks"),
+      "\" is a public JWKS (from --jwks-out); --key needs the private key "
+      "file (--private-out of attest keygen)\n");
+  for (mode_t mode : {0644, 0600}) {
+    ASSERT_EQ(chmod(Path("p.jwks").c_str(), mode), 0);
+    ProcessResult r =
+        Secretctl({"attest", "issue", "--key", Path("p.jwks"), "--issuer", "i",
+                   "--subject", "s", "--audience", "a", "--nonce", "n",
+                   "--cnf-x25519", cnf_});
+    EXPECT_EQ(r.exit_code, 1) << mode;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, expected) << mode;
+  }
+}
+
+// The broker's own signing keys are never platform keys.
+TEST_F(AttestCommandsTest, BrokerKeysOfADataDirAreRefused) {
+  const std::string data = Path("data");
+  ProcessResult init = Secretctl({"init", "--data-dir", data});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {data + "/keys/release.key", "release signing key"},
+      {data + "/keys/../keys/audit.key", "audit checkpoint key"}};
+  for (const auto& [key, what] : cases) {
+    ProcessResult r = Secretctl({"attest", "issue", "--key", key, "--issuer",
+                                 "i", "--subject", "s", "--audience", "a",
+                                 "--nonce", "n", "--cnf-x25519", cnf_});
+    EXPECT_EQ(r.exit_code, 1) << key;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err,
+              absl::StrCat("secretctl attest issue: \"", key,
+                           "\" is the broker's own ", what,
+                           ", not a platform key; sign with the platform's "
+                           "key (make one with \"secretctl attest "
+                           "keygen\")\n"));
+  }
 }
 
 TEST_F(AttestCommandsTest, HelpListsTheAttestCommands) {

@@ -1,8 +1,11 @@
 #include "secretctl/policy_commands.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -28,17 +31,40 @@ struct PolicyFile {
 };
 
 absl::StatusOr<PolicyFile> ReadPolicyFile(const std::string& path) {
+  PolicyFile file;
+  if (path == "-") {
+    // stdin: read one byte past the limit; the size is then "over the limit"
+    // (a pipe cannot be measured without reading it all).
+    file.text.resize(policy::kMaxPolicyBytes + 1);
+    std::cin.read(&file.text[0],
+                  static_cast<std::streamsize>(file.text.size()));
+    if (std::cin.bad()) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot read stdin: ", std::strerror(errno)));
+    }
+    file.text.resize(static_cast<size_t>(std::cin.gcount()));
+    if (file.text.size() > policy::kMaxPolicyBytes) {
+      file.too_large = policy::CheckPolicySize(file.text.size());
+    }
+    return file;
+  }
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot read \"", path, "\": it is a directory, not a policy file"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(
         absl::StrCat("cannot read \"", path, "\": ", std::strerror(errno)));
   }
-  PolicyFile file;
+  errno = 0;
   file.text.resize(policy::kMaxPolicyBytes + 1);
   in.read(&file.text[0], static_cast<std::streamsize>(file.text.size()));
   if (in.bad()) {
     return absl::UnavailableError(
-        absl::StrCat("cannot read \"", path, "\": read error"));
+        absl::StrCat("cannot read \"", path,
+                     "\": ", errno != 0 ? std::strerror(errno) : "read error"));
   }
   file.text.resize(static_cast<size_t>(in.gcount()));
   if (file.text.size() > policy::kMaxPolicyBytes) {
@@ -147,6 +173,13 @@ int Simulate(const Invocation& inv) {
       context = *std::move(c);
     }
   }
+  // The same checks `policy validate` applies to Action and Resource: a
+  // request no policy could ever name would only ever be implicitly denied.
+  for (const policy::ValidationError& e :
+       policy::CheckRequest(inv.Get("action"), inv.Get("resource"))) {
+    BadInput(inv, absl::StrCat("--", e.path, ": ", e.message));
+    bad = true;
+  }
   if (bad) return common::cli::kExitUsage;
   absl::StatusOr<std::shared_ptr<const policy::PolicySet>> set =
       policy::PolicySet::Compile(std::move(policies));
@@ -178,7 +211,8 @@ std::vector<common::cli::Command> PolicyCommands() {
       {{"policy", "validate"},
        "FILE...",
        "check policy documents without a broker",
-       "Checks each FILE with the broker's own parser and prints every error "
+       "Checks each FILE (\"-\" reads stdin) with the broker's own parser "
+       "and prints every error "
        "of every file to stderr, one per line, as\n"
        "  policy \"FILE\": <JSON path>: <what is wrong>; <what to do>\n"
        "A file whose statements name a Principal is checked as a trust "
@@ -225,8 +259,9 @@ std::vector<common::cli::Command> PolicyCommands() {
        Simulate,
        // Never 1: a deny is an answer, not a failure.
        "0 for any decision (allow, explicit_deny or implicit_deny), 2 for "
-       "bad input (an invalid or unreadable policy, a bad --context, a "
-       "--format other than json or text, a missing flag)."});
+       "bad input (an invalid or unreadable policy, an --action or "
+       "--resource no policy can name, a bad --context, a --format other "
+       "than json or text, a missing flag)."});
   return commands;
 }
 

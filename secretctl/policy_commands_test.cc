@@ -77,7 +77,9 @@ class PolicyCommandsTest : public ::testing::Test {
   }
 
   // Runs secretctl with `args` in the policies directory.
-  Result Run(const std::vector<std::string>& args) {
+  // With `stdin_file` (in the policies directory), stdin reads it.
+  Result Run(const std::vector<std::string>& args,
+             const std::string& stdin_file = "") {
     const std::string out_path = absl::StrCat(dir_, "/.stdout");
     const std::string err_path = absl::StrCat(dir_, "/.stderr");
     pid_t pid = fork();
@@ -85,6 +87,11 @@ class PolicyCommandsTest : public ::testing::Test {
       int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       if (out < 0 || err < 0 || chdir(dir_.c_str()) != 0) _exit(126);
+      if (!stdin_file.empty()) {
+        int in = open(stdin_file.c_str(), O_RDONLY);
+        if (in < 0) _exit(126);
+        dup2(in, 0);
+      }
       dup2(out, 1);
       dup2(err, 2);
       std::vector<char*> argv;
@@ -345,6 +352,84 @@ TEST_F(PolicyCommandsTest, SimulateRejectsBadInputWithExitTwo) {
             "file or directory\n");
 }
 
+// A request no policy could name is bad input, with the messages
+// `policy validate` gives for the same strings in a policy.
+TEST_F(PolicyCommandsTest, SimulateRejectsUnknownActionsAndResources) {
+  Result r = Run({"policy", "simulate", "--policy", "web.json", "--action",
+                  "secrets:Read", "--resource", "app/db/password"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "secretctl policy simulate: --action: \"secrets:Read\" matches "
+            "no secretd action; did you mean secrets:Get?\n"
+            "secretctl policy simulate: --resource: \"app/db/password\" "
+            "names no secretd resource; resources are role/<name> and "
+            "secret/<name>\n");
+
+  r = Run({"policy", "simulate", "--policy", "web.json", "--action", "x",
+           "--resource", "secrte/app/db"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "secretctl policy simulate: --action: \"x\" matches no secretd "
+            "action; the actions are secretd:AssumeRole and secrets:Get\n"
+            "secretctl policy simulate: --resource: \"secrte/app/db\" names "
+            "no secretd resource; resources are role/<name> and "
+            "secret/<name>; did you mean secret/app/db?\n");
+
+  // The name itself must carry the prefix: "secret" alone names nothing.
+  r = Run({"policy", "simulate", "--policy", "web.json", "--action",
+           "secrets:Get", "--resource", "secret"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "secretctl policy simulate: --resource: \"secret\" names no "
+            "secretd resource; resources are role/<name> and "
+            "secret/<name>\n");
+
+  // The same strings in a policy: the same messages from validate.
+  Write("typo.json", R"({"Version": "2012-10-17", "Statement": {
+ "Effect": "Allow", "Action": "secrets:Read", "Resource": "app/db/password"}})");
+  Result v = Run({"policy", "validate", "typo.json"});
+  EXPECT_EQ(v.exit_code, 1);
+  EXPECT_EQ(v.err,
+            "policy \"typo.json\": Statement.Action: \"secrets:Read\" "
+            "matches no secretd action; did you mean secrets:Get?\n"
+            "policy \"typo.json\": Statement.Resource: \"app/db/password\" "
+            "names no secretd resource; resources are role/<name> and "
+            "secret/<name>\n");
+
+  // Actions match in any case, as in the broker.
+  r = Run({"policy", "simulate", "--policy", "web.json", "--policy",
+           "guard.json", "--action", "SECRETS:GET", "--resource",
+           "secret/app/root"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "{\"decision\":\"explicit_deny\",\"statement\":{\"policy\":"
+            "\"web.json\",\"sid\":null,\"index\":1},"
+            "\"missing_context_keys\":[]}\n");
+}
+
+TEST_F(PolicyCommandsTest, ValidateReadsStdinForDash) {
+  Result r = Run({"policy", "validate", "-"}, "web.json");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "-: valid permission policy, 2 statements\n");
+  r = Run({"policy", "validate", "-"}, "bad.json");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "policy \"-\": Statement[0].Effect: expected \"Allow\" or "
+            "\"Deny\", got \"allow\" (values are case-sensitive)\n"
+            "policy \"-\": Statement[0].Condition.StringLik: unknown "
+            "operator; did you mean StringLike?\n");
+}
+
+TEST_F(PolicyCommandsTest, ValidateSaysADirectoryIsNotAPolicyFile) {
+  Result r = Run({"policy", "validate", dir_});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            absl::StrCat("secretctl policy validate: cannot read \"", dir_,
+                         "\": it is a directory, not a policy file\n"));
+}
+
 // DESIGN.md §8: simulate exits 0 for any decision and 2 for bad input, so its
 // help states exactly those codes and not the generic "1 refused or failed".
 TEST_F(PolicyCommandsTest, SimulateHelpStatesOnlyItsOwnExitCodes) {
@@ -353,9 +438,9 @@ TEST_F(PolicyCommandsTest, SimulateHelpStatesOnlyItsOwnExitCodes) {
   EXPECT_EQ(r.err, "");
   const std::string footer =
       "\nExit status: 0 for any decision (allow, explicit_deny or "
-      "implicit_deny), 2 for bad input (an invalid or unreadable policy, a "
-      "bad --context, a --format other than json or text, a missing "
-      "flag).\n";
+      "implicit_deny), 2 for bad input (an invalid or unreadable policy, an "
+      "--action or --resource no policy can name, a bad --context, a "
+      "--format other than json or text, a missing flag).\n";
   ASSERT_GE(r.out.size(), footer.size());
   EXPECT_EQ(r.out.substr(r.out.size() - footer.size()), footer);
   EXPECT_EQ(r.out.find("refused"), std::string::npos);

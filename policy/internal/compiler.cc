@@ -201,11 +201,61 @@ std::optional<Pattern> ParseChecked(absl::string_view text,
 // ---------------------------------------------------------------------------
 // Compiling.
 
+// Whether a literal prefix can begin a name under `resource_prefix`.
+bool PrefixCompatible(absl::string_view literal, absl::string_view prefix) {
+  return absl::StartsWith(prefix, literal) || absl::StartsWith(literal, prefix);
+}
+
 const std::vector<std::string>& ActionNames() {
   static const std::vector<std::string>* names = new std::vector<std::string>{
       std::string(kAssumeRoleAction), std::string(kGetSecretAction)};
   return *names;
 }
+
+}  // namespace
+
+std::optional<std::string> CheckActionKnown(const Pattern& p,
+                                            absl::string_view text) {
+  if (p.Matches(kAssumeRoleAction, nullptr, true) ||
+      p.Matches(kGetSecretAction, nullptr, true)) {
+    return std::nullopt;
+  }
+  std::string msg = absl::StrCat(Quote(text), " matches no secretd action");
+  std::string guess = ClosestIgnoringCase(text, ActionNames());
+  if (!guess.empty()) {
+    absl::StrAppend(&msg, "; did you mean ", guess, "?");
+  } else {
+    absl::StrAppend(&msg, "; the actions are ", kAssumeRoleAction, " and ",
+                    kGetSecretAction);
+  }
+  return msg;
+}
+
+std::optional<std::string> CheckResourceKnown(const Pattern& p,
+                                              absl::string_view text,
+                                              bool whole_name) {
+  absl::string_view literal = p.literal_prefix();
+  const bool known = whole_name
+                         ? absl::StartsWith(literal, kRoleResourcePrefix) ||
+                               absl::StartsWith(literal, kSecretResourcePrefix)
+                         : PrefixCompatible(literal, kRoleResourcePrefix) ||
+                               PrefixCompatible(literal, kSecretResourcePrefix);
+  if (known) return std::nullopt;
+  std::string msg =
+      absl::StrCat(Quote(text),
+                   " names no secretd resource; resources are role/<name> and "
+                   "secret/<name>");
+  size_t slash = text.find('/');
+  absl::string_view head =
+      slash == absl::string_view::npos ? text : text.substr(0, slash);
+  std::string guess = ClosestIgnoringCase(head, {"role", "secret"});
+  if (!guess.empty() && slash != absl::string_view::npos) {
+    absl::StrAppend(&msg, "; did you mean ", guess, text.substr(slash), "?");
+  }
+  return msg;
+}
+
+namespace {
 
 void CompileActions(const Statement& s, const std::string& spath,
                     PolicyKind kind, CompiledStatement* out, Errors* errors) {
@@ -227,16 +277,8 @@ void CompileActions(const Statement& s, const std::string& spath,
     }
     const bool assume = p->Matches(kAssumeRoleAction, nullptr, true);
     const bool get = p->Matches(kGetSecretAction, nullptr, true);
-    if (!assume && !get) {
-      std::string msg = absl::StrCat(Quote(a), " matches no secretd action");
-      std::string guess = ClosestIgnoringCase(a, ActionNames());
-      if (!guess.empty()) {
-        absl::StrAppend(&msg, "; did you mean ", guess, "?");
-      } else {
-        absl::StrAppend(&msg, "; the actions are ", kAssumeRoleAction, " and ",
-                        kGetSecretAction);
-      }
-      errors->Add(path, msg);
+    if (std::optional<std::string> msg = CheckActionKnown(*p, a)) {
+      errors->Add(path, *std::move(msg));
       continue;
     }
     if (!s.not_action && kind == PolicyKind::kTrust && !assume) {
@@ -255,11 +297,6 @@ void CompileActions(const Statement& s, const std::string& spath,
     }
     out->actions.push_back(*std::move(p));
   }
-}
-
-// Whether a literal prefix can begin a name under `resource_prefix`.
-bool PrefixCompatible(absl::string_view literal, absl::string_view prefix) {
-  return absl::StartsWith(prefix, literal) || absl::StartsWith(literal, prefix);
 }
 
 void CompileResources(const Policy& policy, const Statement& s,
@@ -291,20 +328,9 @@ void CompileResources(const Policy& policy, const Statement& s,
     absl::string_view literal = p->literal_prefix();
     const bool role = PrefixCompatible(literal, kRoleResourcePrefix);
     const bool secret = PrefixCompatible(literal, kSecretResourcePrefix);
-    if (!role && !secret) {
-      std::string msg = absl::StrCat(
-          Quote(r),
-          " names no secretd resource; resources are role/<name> and "
-          "secret/<name>");
-      size_t slash = r.find('/');
-      absl::string_view head = slash == std::string::npos
-                                   ? absl::string_view(r)
-                                   : absl::string_view(r).substr(0, slash);
-      std::string guess = ClosestIgnoringCase(head, {"role", "secret"});
-      if (!guess.empty() && slash != std::string::npos) {
-        absl::StrAppend(&msg, "; did you mean ", guess, r.substr(slash), "?");
-      }
-      errors->Add(path, msg);
+    if (std::optional<std::string> msg =
+            CheckResourceKnown(*p, r, /*whole_name=*/false)) {
+      errors->Add(path, *std::move(msg));
       continue;
     }
     if (!s.not_resource && kind == PolicyKind::kTrust && !role) {

@@ -58,6 +58,21 @@ struct CompiledStatement {
   std::vector<CompiledCondition> conditions;
 };
 
+// The validator's check that an Action element can name a secretd action
+// (secretd:AssumeRole or secrets:Get): nullopt if it can, else the message,
+// e.g. `"secrets:Read" matches no secretd action; did you mean secrets:Get?`.
+// `text` is the element as written.
+std::optional<std::string> CheckActionKnown(const Pattern& p,
+                                            absl::string_view text);
+
+// The same for a Resource element: it must be able to name role/<name> or
+// secret/<name>, e.g. `"app/db" names no secretd resource; resources are
+// role/<name> and secret/<name>`. With `whole_name` (a request's resource,
+// not a pattern) the name itself must begin with role/ or secret/.
+std::optional<std::string> CheckResourceKnown(const Pattern& p,
+                                              absl::string_view text,
+                                              bool whole_name);
+
 // Validates and compiles every statement of `policy` under the rules of
 // `kind`. Appends one error per problem (with its JSON path) to `*errors`;
 // the result is complete only when no error was added. `check_structure`
