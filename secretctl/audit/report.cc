@@ -413,6 +413,9 @@ std::string FilesTable(const FilesVerification& v) {
       cls = "deny";
       result = absl::StrCat("line ", f.v.failure->line, ": ",
                             secretd::audit::FailureTitle(f.v.failure->kind));
+    } else if (f.v.lines == 0) {
+      cls = v.require_signed ? "deny" : "warn";
+      result = "empty, no checkpoint";
     } else if (f.v.unsigned_records > 0) {
       cls = v.require_signed ? "deny" : "warn";
       result = absl::StrCat("intact, ", f.v.unsigned_records, " unsigned");

@@ -26,6 +26,19 @@ std::string UnsignedText(const secretd::audit::FileVerification& v) {
       "crash, or a cut tail");
 }
 
+// An emptied log and a log whose broker never stopped cleanly look alike:
+// neither holds a shutdown checkpoint (a broker that stopped cleanly signs
+// one even when it served no request).
+constexpr absl::string_view kEmptyText =
+    "empty: no signed shutdown checkpoint (the log was emptied, or its broker "
+    "never stopped cleanly)";
+
+// The log ends with its broker's signed shutdown checkpoint: no unsigned
+// record after it, and it is not empty.
+bool Closed(const secretd::audit::FileVerification& v) {
+  return v.unsigned_records == 0 && v.last_checkpoint_reason == "shutdown";
+}
+
 CrossFileProblem Duplicate(const std::string& replica, const FileResult& fa,
                            const FileResult& fb) {
   const std::string& a = fa.path;
@@ -74,8 +87,7 @@ bool FilesVerification::ok() const {
 
 bool FilesVerification::AllClosed() const {
   for (const auto& f : files) {
-    if (f.v.unsigned_records > 0) return false;
-    if (f.v.lines > 0 && f.v.last_checkpoint_reason != "shutdown") return false;
+    if (!Closed(f.v)) return false;
   }
   return true;
 }
@@ -101,6 +113,7 @@ std::string FilesVerification::FirstProblem() const {
   if (!problems.empty()) return problems.front().message;
   if (require_signed) {
     for (const auto& f : files) {
+      if (f.v.lines == 0) return absl::StrCat(f.path, ": ", kEmptyText);
       if (f.v.unsigned_records > 0) {
         return absl::StrCat(f.path, ":", f.v.lines,
                             ": unsigned records: ", UnsignedText(f.v));
@@ -236,7 +249,14 @@ void PrintVerificationText(const FilesVerification& v, std::ostream& out) {
       continue;
     }
     if (r.lines == 0) {
-      out << path << ": intact, empty\n";
+      if (v.require_signed) {
+        ++failed;
+        out << path << ": " << kEmptyText << "\n";
+      } else {
+        out << path
+            << ": intact, empty: no record and no checkpoint, so nothing "
+               "signed to check (--require-signed refuses an empty log)\n";
+      }
       continue;
     }
     out << path << ": intact, " << Plural(r.lines, "line", "lines")
@@ -269,8 +289,13 @@ void PrintVerificationText(const FilesVerification& v, std::ostream& out) {
   }
   const std::string how =
       v.signatures_checked
-          ? absl::StrCat("checkpoint signatures checked with audit key ",
-                         v.key_id)
+          ? (v.checkpoints() == 0
+                 ? absl::StrCat(
+                       "no checkpoint to check: no signature was checked "
+                       "(audit key ",
+                       v.key_id, ")")
+                 : absl::StrCat("checkpoint signatures checked with audit key ",
+                                v.key_id))
           : "checkpoint signatures NOT checked (--skip-signatures): a log "
             "rewritten from scratch would pass; pass --audit-public-key FILE "
             "to check them";
@@ -310,15 +335,13 @@ nlohmann::ordered_json VerificationJson(const FilesVerification& v) {
   j["lines"] = v.lines();
   j["records"] = v.records();
   j["unsigned_records"] = v.unsigned_records();
+  j["checkpoints"] = v.checkpoints();
   j["bytes"] = v.bytes();
   ordered_json files = ordered_json::array();
   for (const auto& f : v.files) {
     ordered_json o = ordered_json::object();
     o["file"] = f.path;
-    o["ok"] = f.ok() &&
-              !(v.require_signed &&
-                (f.v.unsigned_records > 0 ||
-                 (f.v.lines > 0 && f.v.last_checkpoint_reason != "shutdown")));
+    o["ok"] = f.ok() && !(v.require_signed && !Closed(f.v));
     o["last_checkpoint_reason"] = f.v.last_checkpoint_reason;
     o["error"] = f.read_status.ok()
                      ? ordered_json()

@@ -68,10 +68,10 @@ struct FilesVerification {
 
   // Every file read and intact, no cross-file problem, and (with
   // require_signed) every file closed: no unsigned records and a final
-  // "shutdown" checkpoint.
+  // "shutdown" checkpoint (so an empty file is not closed).
   bool ok() const;
-  // No unsigned records, and every non-empty file ends with a "shutdown"
-  // checkpoint.
+  // Every file ends with a "shutdown" checkpoint and has no unsigned records
+  // after it. An empty file has no checkpoint: it is not closed.
   bool AllClosed() const;
   uint64_t lines() const {
     return Sum(&secretd::audit::FileVerification::lines);
@@ -81,6 +81,10 @@ struct FilesVerification {
   }
   uint64_t unsigned_records() const {
     return Sum(&secretd::audit::FileVerification::unsigned_records);
+  }
+  // Valid checkpoints over all files (0: no signature was checked).
+  uint64_t checkpoints() const {
+    return Sum(&secretd::audit::FileVerification::checkpoints);
   }
   uint64_t bytes() const {
     return Sum(&secretd::audit::FileVerification::bytes);

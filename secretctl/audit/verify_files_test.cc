@@ -21,6 +21,7 @@ using ::secretctl::testing::KnownLogs;
 using ::secretctl::testing::ReadLines;
 using ::secretctl::testing::WriteLines;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class VerifyFilesTest : public ::testing::Test {
  protected:
@@ -123,9 +124,9 @@ TEST_F(VerifyFilesTest, TerminalControlsInALineOrAFileNameAreEscaped) {
                          "/audit-\\x1b]0;x\\x07\\u{202E}\\xff.jsonl:2: edited "
                          "record: line 2 does not match its hash: the record "
                          "was edited after it was written\n\nFAILED: 1 of 1 "
-                         "file is not intact; checkpoint signatures checked "
-                         "with audit key ",
-                         logs_.key_id, "\n"));
+                         "file is not intact; no checkpoint to check: no "
+                         "signature was checked (audit key ",
+                         logs_.key_id, ")\n"));
   const std::string json = VerificationJsonText(v);
   for (absl::string_view line : absl::StrSplit(json, '\n')) {
     EXPECT_EQ(common::TerminalSafe(line), line);
@@ -164,6 +165,92 @@ TEST_F(VerifyFilesTest, UnsignedTailIsReportedAndFailsOnlyWhenRequired) {
   EXPECT_FALSE(strict.ok());
   EXPECT_THAT(strict.FirstProblem(), HasSubstr(":6: unsigned records"));
   EXPECT_THAT(Text(strict), HasSubstr("FAILED: 1 of 1 file is not intact"));
+}
+
+// `: > log.jsonl` leaves an intact but empty file: --require-signed, which
+// demands each log's signed shutdown checkpoint, refuses it.
+TEST_F(VerifyFilesTest, EmptiedLogFailsRequireSigned) {
+  WriteLines(logs_.host_a, {}, /*final_newline=*/false);
+  FilesVerification v = Verify({logs_.host_a}, true, /*require_signed=*/true);
+  EXPECT_FALSE(v.ok());
+  EXPECT_FALSE(v.AllClosed());
+  EXPECT_EQ(v.checkpoints(), 0u);
+  const std::string empty = absl::StrCat(
+      logs_.host_a,
+      ": empty: no signed shutdown checkpoint (the log was emptied, or its "
+      "broker never stopped cleanly)");
+  EXPECT_EQ(v.FirstProblem(), empty);
+  EXPECT_EQ(Text(v), absl::StrCat(empty,
+                                  "\n\nFAILED: 1 of 1 file is not intact; no "
+                                  "checkpoint to check: no signature was "
+                                  "checked (audit key ",
+                                  logs_.key_id, ")\n"));
+  nlohmann::ordered_json j = VerificationJson(v);
+  EXPECT_EQ(j["ok"], false);
+  EXPECT_EQ(j["checkpoints"], 0);
+  EXPECT_EQ(j["files"][0]["ok"], false);
+  EXPECT_EQ(j["files"][0]["lines"], 0);
+  EXPECT_EQ(j["files"][0]["last_checkpoint_reason"], "");
+}
+
+// Without --require-signed an empty log is reported as such, and the verdict
+// says that no checkpoint was there to check.
+TEST_F(VerifyFilesTest,
+       EmptyLogWithoutRequireSignedSaysNoCheckpointWasChecked) {
+  WriteLines(logs_.host_a, {}, /*final_newline=*/false);
+  FilesVerification v = Verify({logs_.host_a});
+  EXPECT_TRUE(v.ok());
+  EXPECT_EQ(v.FirstProblem(), "");
+  EXPECT_EQ(Text(v),
+            absl::StrCat(logs_.host_a,
+                         ": intact, empty: no record and no checkpoint, so "
+                         "nothing signed to check (--require-signed refuses "
+                         "an empty log)\n\nOK: 1 file, 0 lines intact; no "
+                         "checkpoint to check: no signature was checked "
+                         "(audit key ",
+                         logs_.key_id, ")\n"));
+  EXPECT_EQ(VerificationJson(v)["files"][0]["ok"], true);
+}
+
+// Records with no checkpoint yet: the verdict does not claim a signature
+// check either.
+TEST_F(VerifyFilesTest, LogWithoutCheckpointsSaysNoCheckpointToCheck) {
+  std::vector<std::string> b = ReadLines(logs_.host_b);
+  b.pop_back();  // the shutdown checkpoint
+  WriteLines(logs_.host_b, b);
+  FilesVerification v = Verify({logs_.host_b});
+  EXPECT_TRUE(v.ok());
+  EXPECT_THAT(Text(v),
+              HasSubstr(absl::StrCat(
+                  "\nOK: 1 file, 2 lines intact (2 records not signed yet); "
+                  "no checkpoint to check: no signature was checked "
+                  "(audit key ",
+                  logs_.key_id, ")\n")));
+  EXPECT_THAT(Text(v), Not(HasSubstr("checkpoint signatures checked")));
+}
+
+// A broker that started and stopped without serving a request leaves one
+// signed shutdown checkpoint: that log is closed.
+TEST_F(VerifyFilesTest, LogOfABrokerThatServedNothingPassesRequireSigned) {
+  auto idle = testing::WriteIdleLog(logs_.dir + "/idle", "host-c", signer_);
+  ASSERT_OK(idle.status());
+  FilesVerification v = Verify({*idle}, true, /*require_signed=*/true);
+  EXPECT_TRUE(v.ok()) << v.FirstProblem();
+  EXPECT_TRUE(v.AllClosed());
+  EXPECT_EQ(v.checkpoints(), 1u);
+  EXPECT_EQ(v.records(), 0u);
+  EXPECT_EQ(Text(v),
+            absl::StrCat(*idle,
+                         ": intact, 1 line (replica host-c, "
+                         "2025-11-26T05:41:45.000Z to "
+                         "2025-11-26T05:41:45.000Z), 1 checkpoint, every "
+                         "record signed, closed by its shutdown checkpoint\n\n"
+                         "OK: 1 file, 1 line intact; checkpoint signatures "
+                         "checked with audit key ",
+                         logs_.key_id, "\n"));
+  // ... and emptied afterwards, it is refused.
+  WriteLines(*idle, {}, /*final_newline=*/false);
+  EXPECT_FALSE(Verify({*idle}, true, /*require_signed=*/true).ok());
 }
 
 TEST_F(VerifyFilesTest, IdenticalCopiesOfAReplicaAreADuplicate) {

@@ -260,13 +260,12 @@ absl::Status FileAuditWriter::Close() {
     absl::MutexLock lock(&mu_);
     if (closed_) return absl::OkStatus();
   }
-  absl::Status s = absl::OkStatus();
-  bool need_checkpoint;
-  {
-    absl::MutexLock lock(&mu_);
-    need_checkpoint = pending_since_checkpoint_ > 0;
-  }
-  if (need_checkpoint) s = Enqueue(nullptr, "shutdown");
+  // Always, even with no record since the last checkpoint (or none at all):
+  // a log of a broker that stopped cleanly ends with its signed shutdown
+  // checkpoint, which `secretctl audit verify --require-signed` demands, so
+  // an emptied log, or one cut back to an earlier checkpoint, is told apart
+  // from a clean stop.
+  absl::Status s = Enqueue(nullptr, "shutdown");
   absl::MutexLock lock(&mu_);
   while (flushing_) batch_done_.Wait(&mu_);
   closed_ = true;

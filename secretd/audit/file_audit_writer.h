@@ -87,8 +87,11 @@ class FileAuditWriter final : public AuditSink {
   // Appends a checkpoint if `checkpoint_interval` has passed since the last
   // one and records were written since. OK if none was due.
   absl::Status MaybeCheckpoint();
-  // Appends a final "shutdown" checkpoint (if any record follows the last
-  // checkpoint) and closes the file. Further Appends fail with
+  // Appends a final "shutdown" checkpoint and closes the file. The
+  // checkpoint is written even when no record follows the last checkpoint,
+  // or the log has no record at all ("records":0, and on an empty file seq 1
+  // with the genesis prev): a cleanly stopped broker's log never ends
+  // otherwise, and is never empty. Further Appends fail with
   // kFailedPrecondition. Idempotent.
   absl::Status Close();
 

@@ -242,6 +242,51 @@ TEST_F(FileAuditWriterTest, CloseWritesAShutdownCheckpointAndRefusesMore) {
   EXPECT_EQ(lines[1]["reason"], "shutdown");
 }
 
+// A broker that starts and stops without serving a request still leaves a
+// signed shutdown checkpoint: a clean stop never leaves an empty log, so an
+// emptied one cannot pass for it.
+TEST_F(FileAuditWriterTest, CloseWithoutRecordsWritesAShutdownCheckpoint) {
+  auto w = OpenWriter();
+  ASSERT_OK(w->Close());
+  EXPECT_EQ(w->durable_seq(), 1u);
+  const std::string text = ReadFile(LogPath());
+  auto lines = CheckChain(text, signer_);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["seq"], 1);
+  EXPECT_EQ(lines[0]["prev"], std::string(64, '0'));
+  EXPECT_EQ(lines[0]["type"], "checkpoint");
+  EXPECT_EQ(lines[0]["reason"], "shutdown");
+  EXPECT_EQ(lines[0]["records"], 0);
+  EXPECT_EQ(lines[0]["replica"], "host-a");
+  EXPECT_EQ(lines[0]["time"], "2025-11-26T05:41:45.000Z");
+  // The destructor after Close adds nothing.
+  w.reset();
+  EXPECT_EQ(ReadFile(LogPath()), text);
+}
+
+// Each clean stop signs its own shutdown checkpoint, also when the log
+// already ended with one (a restart that served nothing) or with a count
+// checkpoint (which alone would not show a clean stop).
+TEST_F(FileAuditWriterTest, EveryCloseEndsTheLogWithAShutdownCheckpoint) {
+  options_.checkpoint_every = 2;
+  {
+    auto w = OpenWriter();
+    ASSERT_OK(w->Append(MakeRecord(0)));
+    ASSERT_OK(w->Append(MakeRecord(1)));  // count checkpoint at line 3
+    ASSERT_OK(w->Close());
+  }
+  { ASSERT_OK(OpenWriter()->Close()); }
+  auto lines = CheckChain(ReadFile(LogPath()), signer_);
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[2]["reason"], "count");
+  EXPECT_EQ(lines[2]["records"], 2);
+  EXPECT_EQ(lines[3]["reason"], "shutdown");
+  EXPECT_EQ(lines[3]["records"], 0);
+  EXPECT_EQ(lines[4]["reason"], "shutdown");
+  EXPECT_EQ(lines[4]["records"], 0);
+  EXPECT_EQ(lines[4]["seq"], 5);
+}
+
 TEST_F(FileAuditWriterTest, RequestIdsReadersWouldRefuseAreRefused) {
   auto w = OpenWriter();
   for (const std::string& bad :

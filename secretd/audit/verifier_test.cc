@@ -343,6 +343,41 @@ TEST_F(VerifierTest, EmptyFileVerifiesWithNoLines) {
   EXPECT_EQ(r.replica, "");
 }
 
+// What a broker that started and stopped without a request leaves: one
+// signed shutdown checkpoint, seq 1, genesis prev, "records":0.
+TEST_F(VerifierTest, LogOfOnlyAShutdownCheckpointVerifies) {
+  const std::string dir = dir_ + "/idle";
+  mkdir(dir.c_str(), 0700);
+  auto w = FileAuditWriter::Open({dir, "host-c", 3, absl::Seconds(60)}, signer_,
+                                 clock_);
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_OK((*w)->Close());
+  auto r = VerifyLogFile((*w)->path(), WithKey(signer_));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->failure.has_value()) << r->failure->message;
+  EXPECT_EQ(r->lines, 1u);
+  EXPECT_EQ(r->records, 0u);
+  EXPECT_EQ(r->checkpoints, 1u);
+  EXPECT_EQ(r->last_checkpoint_line, 1u);
+  EXPECT_EQ(r->last_checkpoint_reason, "shutdown");
+  EXPECT_EQ(r->unsigned_records, 0u);
+  EXPECT_EQ(r->replica, "host-c");
+  EXPECT_EQ(r->key_id, signer_.KeyId());
+  EXPECT_TRUE(r->signatures_checked);
+}
+
+// An emptied log is intact as far as one file tells: no line, no checkpoint.
+// Whether that is acceptable is the caller's (--require-signed refuses it).
+TEST_F(VerifierTest, EmptyFileHasNoCheckpoint) {
+  Write({}, /*final_newline=*/false);
+  FileVerification r = Verify();
+  EXPECT_FALSE(r.failure.has_value());
+  EXPECT_EQ(r.checkpoints, 0u);
+  EXPECT_EQ(r.last_checkpoint_line, 0u);
+  EXPECT_EQ(r.last_checkpoint_reason, "");
+  EXPECT_EQ(r.key_id, "");
+}
+
 TEST_F(VerifierTest, GarbageLineIsMalformed) {
   lines_.insert(lines_.begin() + 2, "{\"hello\":1}");
   Write(lines_);

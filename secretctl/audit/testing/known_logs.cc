@@ -120,6 +120,16 @@ absl::StatusOr<KnownLogs> WriteKnownLogs(
   return k;
 }
 
+absl::StatusOr<std::string> WriteIdleLog(
+    const std::string& dir, const std::string& replica,
+    const secretd::audit::testing::TestSigner& signer) {
+  mkdir(dir.c_str(), 0700);
+  if (absl::Status s = WriteLog(dir, replica, 1000, {}, signer); !s.ok()) {
+    return s;
+  }
+  return absl::StrCat(dir, "/audit-", replica, ".jsonl");
+}
+
 absl::StatusOr<KnownLogs> WriteKnownLogsForTest(
     const secretd::audit::testing::TestSigner& signer) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();

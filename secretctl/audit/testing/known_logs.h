@@ -52,6 +52,14 @@ absl::StatusOr<KnownLogs> WriteKnownLogs(
 absl::StatusOr<KnownLogs> WriteKnownLogsForTest(
     const secretd::audit::testing::TestSigner& signer);
 
+// The log of a broker that started at kStart and stopped cleanly without
+// serving a request: one line, its signed "shutdown" checkpoint (seq 1,
+// "records":0). Written by the real FileAuditWriter into `dir` (created if
+// missing); returns its path, DIR/audit-REPLICA.jsonl.
+absl::StatusOr<std::string> WriteIdleLog(
+    const std::string& dir, const std::string& replica,
+    const secretd::audit::testing::TestSigner& signer);
+
 // The lines of a file, without "\n".
 std::vector<std::string> ReadLines(const std::string& path);
 // Writes `lines` joined by "\n" (and a final "\n" unless told otherwise).

@@ -137,6 +137,85 @@ TEST_F(AuditCliTest, LogCutBackToACheckpointFailsRequireSigned) {
                   ":4: not closed: the log ends with a \"count\" checkpoint")));
 }
 
+// `: > log.jsonl` leaves an intact but empty file. --require-signed promises
+// each log ends with its signed shutdown checkpoint: exit 1, naming the file.
+TEST_F(AuditCliTest, EmptiedLogFailsRequireSigned) {
+  SetA({}, /*newline=*/false);
+  ProcessResult r = Verify({logs_.host_a, "--require-signed"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.out, absl::StrCat(logs_.host_a,
+                                ": empty: no signed shutdown checkpoint (the "
+                                "log was emptied, or its broker never stopped "
+                                "cleanly)\n\nFAILED: 1 of 1 file is not "
+                                "intact; no checkpoint to check: no signature "
+                                "was checked (audit key ",
+                                logs_.key_id, ")\n"));
+  EXPECT_EQ(r.err, "");
+  // With the intact host-b beside it, only host-a is named.
+  r = Verify({logs_.host_a, logs_.host_b, "--require-signed"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(
+      r.out, HasSubstr(absl::StrCat(logs_.host_a,
+                                    ": empty: no signed shutdown checkpoint")));
+  EXPECT_THAT(r.out, HasSubstr("FAILED: 1 of 2 files is not intact; "
+                               "checkpoint signatures checked with audit key"));
+  // --format json says the same.
+  r = Verify({logs_.host_a, "--require-signed", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["ok"], false);
+  EXPECT_EQ(j["checkpoints"], 0);
+  EXPECT_EQ(j["files"][0]["ok"], false);
+  EXPECT_EQ(j["files"][0]["lines"], 0);
+}
+
+// Without --require-signed the empty log is reported as empty, and the
+// verdict does not claim that a signature was checked.
+TEST_F(AuditCliTest, EmptyLogWithoutRequireSignedSaysNoCheckpointWasChecked) {
+  SetA({}, /*newline=*/false);
+  ProcessResult r = Verify({logs_.host_a});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, absl::StrCat(logs_.host_a,
+                                ": intact, empty: no record and no checkpoint, "
+                                "so nothing signed to check (--require-signed "
+                                "refuses an empty log)\n\nOK: 1 file, 0 lines "
+                                "intact; no checkpoint to check: no signature "
+                                "was checked (audit key ",
+                                logs_.key_id, ")\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("checkpoint signatures checked")));
+}
+
+// The log of a broker that started and stopped without a request (the real
+// writer's: one signed shutdown checkpoint) passes --require-signed, also
+// found through --data-dir's keys/audit.pub; emptied, it fails.
+TEST_F(AuditCliTest, IdleBrokerLogPassesRequireSignedUntilEmptied) {
+  const std::string data_dir = logs_.dir + "/data";
+  ASSERT_EQ(mkdir(data_dir.c_str(), 0700), 0);
+  ASSERT_EQ(mkdir((data_dir + "/keys").c_str(), 0700), 0);
+  WriteLines(data_dir + "/keys/audit.pub", ReadLines(logs_.key_file));
+  auto idle = WriteIdleLog(data_dir + "/audit", "host-c", signer_);
+  ASSERT_OK(idle.status());
+  const std::vector<std::string> verify = {
+      "--data-dir", data_dir, "audit", "verify", "--require-signed", *idle};
+  ProcessResult r = Secretctl(verify);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, absl::StrCat(*idle,
+                                ": intact, 1 line (replica host-c, "
+                                "2025-11-26T05:41:45.000Z to "
+                                "2025-11-26T05:41:45.000Z), 1 checkpoint, "
+                                "every record signed, closed by its shutdown "
+                                "checkpoint\n\nOK: 1 file, 1 line intact; "
+                                "checkpoint signatures checked with audit key ",
+                                logs_.key_id, "\n"));
+  WriteLines(*idle, {}, /*final_newline=*/false);
+  r = Secretctl(verify);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat(
+                         *idle,
+                         ": empty: no signed shutdown checkpoint (the log was "
+                         "emptied, or its broker never stopped cleanly)\n")));
+}
+
 // ... and relabelling that checkpoint as the shutdown one breaks its
 // signature, which covers reason, records and time.
 TEST_F(AuditCliTest, RelabelledCheckpointIsForged) {

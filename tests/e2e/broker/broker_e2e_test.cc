@@ -1062,6 +1062,52 @@ class BrokerProcessTest : public ::testing::Test {
   std::unique_ptr<Environment> env_;
 };
 
+// A broker that starts and stops cleanly without serving a request still
+// signs its shutdown checkpoint, so its log passes --require-signed; the same
+// log emptied (`: > log`) does not.
+TEST_F(BrokerProcessTest,
+       IdleBrokerSignsAShutdownCheckpointAndAnEmptiedLogFails) {
+  ASSERT_OK(env_->StartServer());
+  env_->server->Signal(SIGTERM);
+  EXPECT_EQ(env_->server->WaitExit(), 0);
+
+  std::vector<Json> log = ReadAuditLog(env_->AuditPath());
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0]["seq"], 1);
+  EXPECT_EQ(log[0]["prev"], std::string(64, '0'));
+  EXPECT_EQ(log[0]["type"], "checkpoint");
+  EXPECT_EQ(log[0]["reason"], "shutdown");
+  EXPECT_EQ(log[0]["records"], 0);
+  EXPECT_OK(VerifyAuditLog(*env_->dir, env_->AuditPath()));
+  const std::vector<std::string> verify = {
+      kSecretctlBinary, "--data-dir",       env_->dir->root(), "audit",
+      "verify",         "--require-signed", env_->AuditPath()};
+  common::testing::ProcessResult closed = common::testing::RunProcess(verify);
+  EXPECT_EQ(closed.exit_code, 0) << closed.out << closed.err;
+  EXPECT_THAT(
+      closed.out,
+      HasSubstr(absl::StrCat(env_->AuditPath(), ": intact, 1 line (replica ")));
+  EXPECT_THAT(closed.out,
+              HasSubstr("1 checkpoint, every record signed, closed by its "
+                        "shutdown checkpoint\n"));
+  EXPECT_THAT(closed.out,
+              HasSubstr("OK: 1 file, 1 line intact; checkpoint signatures "
+                        "checked with audit key "));
+
+  ASSERT_EQ(truncate(env_->AuditPath().c_str(), 0), 0);
+  common::testing::ProcessResult emptied = common::testing::RunProcess(verify);
+  EXPECT_EQ(emptied.exit_code, 1) << emptied.out << emptied.err;
+  EXPECT_THAT(emptied.out,
+              HasSubstr(absl::StrCat(
+                  env_->AuditPath(),
+                  ": empty: no signed shutdown checkpoint (the log was "
+                  "emptied, or its broker never stopped cleanly)\n")));
+  EXPECT_THAT(emptied.out,
+              HasSubstr("FAILED: 1 of 1 file is not intact; no checkpoint to "
+                        "check: no signature was checked (audit key "));
+  EXPECT_THAT(emptied.out, Not(HasSubstr("OK")));
+}
+
 TEST_F(BrokerProcessTest, AuditLogVerifiesAndHoldsNoSecretValueOrToken) {
   ASSERT_OK(env_->StartServer());
   std::vector<std::string> tokens;
