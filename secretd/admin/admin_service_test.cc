@@ -393,8 +393,8 @@ TEST_F(AdminServiceTest,
       ElementsAre(
           "role \"web\": permission policy 3 has no name; name it "
           "(secretctl uses the file's base name)",
-          "role \"web\": max_token_lifetime 277h46m39s must be a whole "
-          "number of seconds between 1 and 86400",
+          "role \"web\": max_token_lifetime must be a whole number of "
+          "seconds between 1 and 86400, got 999999",
           "policy \"trust.json\": Statement[0].Condition.StringLik: unknown "
           "operator; did you mean StringLike?",
           "policy \"read.json\": Statement[0].Effect: expected \"Allow\" or "
