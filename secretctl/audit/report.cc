@@ -419,6 +419,13 @@ std::string FilesTable(const FilesVerification& v) {
     } else if (f.v.unsigned_records > 0) {
       cls = v.require_signed ? "deny" : "warn";
       result = absl::StrCat("intact, ", f.v.unsigned_records, " unsigned");
+    } else if (f.v.last_checkpoint_reason != "shutdown") {
+      // Signed up to a count or interval checkpoint, but not closed: the
+      // broker runs, crashed, or the log was cut back (verify --require-signed
+      // refuses it).
+      cls = v.require_signed ? "deny" : "warn";
+      result = absl::StrCat("intact, not closed: ends with a ",
+                            f.v.last_checkpoint_reason, " checkpoint");
     } else {
       result = v.signatures_checked ? "intact, signed" : "intact";
     }

@@ -179,6 +179,23 @@ TEST_F(ReportTest, TamperedLogTurnsTheBannerRed) {
                                            "seq 4 where seq 3 was expected")));
 }
 
+TEST_F(ReportTest, LogCutBackToACountCheckpointIsNotClosed) {
+  // host-a signs a checkpoint every 3 records: cut it back to the last
+  // "count" checkpoint, as an attacker or a crash could.
+  std::vector<std::string> a = testing::ReadLines(logs_.host_a);
+  while (!a.empty() &&
+         a.back().find("\"reason\":\"count\"") == std::string::npos) {
+    a.pop_back();
+  }
+  ASSERT_FALSE(a.empty()) << "host-a has no count checkpoint";
+  testing::WriteLines(logs_.host_a, a);
+  const std::string html = Render({logs_.host_a, logs_.host_b});
+  EXPECT_THAT(html,
+              HasSubstr("intact, not closed: ends with a count checkpoint"));
+  // The other log ends with its shutdown checkpoint.
+  EXPECT_EQ(Count(html, "intact, signed"), 1u);
+}
+
 TEST_F(ReportTest, WithoutAKeyTheBannerWarns) {
   const std::string html = Render({logs_.host_a}, /*with_key=*/false);
   EXPECT_THAT(html, HasSubstr("class=\"banner warn\""));
