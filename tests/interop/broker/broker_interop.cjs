@@ -23,32 +23,13 @@
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
+const { modules, requireModule, sodium, readStdin, b64url } =
+    require(path.join(__dirname, '..', 'node_common.cjs'));
 
-const modules = process.env.SECRETD_NODE_MODULES;
-if (!modules) {
-  process.stderr.write('SECRETD_NODE_MODULES is not set; run tools/setup\n');
-  process.exit(2);
-}
-const grpc = require(path.join(modules, '@grpc/grpc-js'));
-const protoLoader = require(path.join(modules, '@grpc/proto-loader'));
-const protobuf = require(path.join(modules, 'protobufjs'));
-const jose = require(path.join(modules, 'jose'));
-const sodium = require(path.join(modules, 'libsodium-wrappers'));
-
-function readStdin() {
-  return new Promise((resolve, reject) => {
-    let data = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (chunk) => { data += chunk; });
-    process.stdin.on('end', () => resolve(data ? JSON.parse(data) : {}));
-    process.stdin.on('error', reject);
-  });
-}
-
-const b64url = {
-  enc: (bytes) => sodium.to_base64(bytes, sodium.base64_variants.URLSAFE_NO_PADDING),
-  dec: (text) => sodium.from_base64(text, sodium.base64_variants.URLSAFE_NO_PADDING),
-};
+const grpc = requireModule('@grpc/grpc-js');
+const protoLoader = requireModule('@grpc/proto-loader');
+const protobuf = requireModule('protobufjs');
+const jose = requireModule('jose');
 
 function fail(message) {
   const err = new Error(message);

@@ -15,28 +15,10 @@
 'use strict';
 
 const path = require('path');
-const modules = process.env.SECRETD_NODE_MODULES;
-if (!modules) {
-  process.stderr.write('SECRETD_NODE_MODULES is not set; run tools/setup\n');
-  process.exit(2);
-}
-const jose = require(path.join(modules, 'jose'));
-const sodium = require(path.join(modules, 'libsodium-wrappers'));
+const { requireModule, sodium, readStdin, b64url: b64 } =
+    require(path.join(__dirname, '..', 'node_common.cjs'));
 
-function readStdin() {
-  return new Promise((resolve, reject) => {
-    let data = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (chunk) => { data += chunk; });
-    process.stdin.on('end', () => resolve(data ? JSON.parse(data) : {}));
-    process.stdin.on('error', reject);
-  });
-}
-
-const b64 = {
-  enc: (bytes) => sodium.to_base64(bytes, sodium.base64_variants.URLSAFE_NO_PADDING),
-  dec: (text) => sodium.from_base64(text, sodium.base64_variants.URLSAFE_NO_PADDING),
-};
+const jose = requireModule('jose');
 
 const commands = {
   async sign({ alg, kid, claims }) {
